@@ -1,0 +1,84 @@
+"""Build a Python actor folder into a WebAssembly component with componentize-py, cached by content."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from importlib.metadata import version
+from pathlib import Path
+
+from wasmind_nb.build.hashing import content_key
+from wasmind_nb.errors import BuildError
+from wasmind_nb.paths import sdk_dir, wit_dir
+
+WORLD = "actor-world"
+_APP_MODULE = "wasmind_app"
+# componentize-py finds the exported `actor` resource as class `Actor` in module `actor`; the app module
+# only has to import it.
+_APP_SOURCE = "import actor  # noqa: F401  (the exported resource lives in the actor's own actor.py)\n"
+_RUN_COMPONENTIZE = "import sys, componentize_py; sys.argv[0] = 'componentize-py'; sys.exit(componentize_py.script())"
+
+
+def componentize_version() -> str:
+    return version("componentize-py")
+
+
+def build_key(source: Path) -> str:
+    """What a Python actor's component depends on: its sources, the SDK, the WIT, the tool version."""
+    return content_key(
+        [("actor", source), ("sdk", sdk_dir()), ("wit", wit_dir())],
+        [f"componentize-py={componentize_version()}", _APP_SOURCE],
+    )
+
+
+def component_path(source: Path, cache: Path, name: str) -> Path:
+    """Where the component of ``source`` is (or will be) cached."""
+    return cache / "components" / f"{_safe(name)}-{build_key(source)}.wasm"
+
+
+def build_python_actor(source: Path, cache: Path, name: str) -> Path:
+    """Return the cached component for the actor in ``source``, building it first if needed."""
+    source = source.resolve()
+    if not (source / "actor.py").is_file():
+        raise BuildError(f"actor '{name}': {source} has no actor.py (a module `actor` with class `Actor`)")
+    out = component_path(source, cache, name)
+    if out.is_file():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="wasmind-build-") as tmp:
+        app_dir = Path(tmp) / "app"
+        app_dir.mkdir()
+        (app_dir / f"{_APP_MODULE}.py").write_text(_APP_SOURCE)
+        staged = Path(tmp) / "out.wasm"
+        command = [
+            sys.executable, "-c", _RUN_COMPONENTIZE,
+            "-q", "-d", str(wit_dir()), "-w", WORLD,
+            "componentize", _APP_MODULE,
+            "-p", str(app_dir), "-p", str(source), "-p", str(sdk_dir().parent),
+            "-o", str(staged),
+        ]  # fmt: skip
+        env = {**os.environ, "RUST_BACKTRACE": "0"}
+        proc = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp)
+        if proc.returncode != 0 or not staged.is_file():
+            raise BuildError(f"actor '{name}' ({source}) failed to build:\n{_essential(proc.stderr + proc.stdout)}")
+        shutil.move(staged, out.with_suffix(".partial"))
+        os.replace(out.with_suffix(".partial"), out)
+    return out
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+
+
+def _essential(output: str) -> str:
+    """The Python traceback componentize-py reports, without the Rust backtrace around it."""
+    text = output.split("Stack backtrace:")[0]
+    text = text.split("\nCaused by:")[0]
+    marker = text.rfind("AssertionError: ")
+    if marker != -1:
+        text = text[marker + len("AssertionError: ") :]
+    return text.strip()[-4000:]

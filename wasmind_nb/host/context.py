@@ -1,0 +1,72 @@
+"""Which actor is calling: host imports find their caller through a thread-local call context.
+
+A worker thread sets the context before it enters a guest and clears it after, so host functions (which
+wasmtime calls on that same thread) know the actor, its scope, its capabilities, and the runtime.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import wasmtime
+
+    from wasmind_nb.config import Capabilities
+    from wasmind_nb.host.httpclient import HttpRequestSpec, HttpResponse, RequestError
+    from wasmind_nb.host.process import CommandOutput, CommandSpec
+
+
+class HostServices(Protocol):
+    """What the runtime provides to host imports."""
+
+    def broadcast_from(self, caller: CallContext, message_type: str, payload: bytes) -> None: ...
+    def spawn_from(self, caller: CallContext, actor_names: list[str], agent_name: str) -> str: ...
+    def parent_of(self, scope: str) -> str | None: ...
+    def working_directory(self) -> str: ...
+    def run_command(self, caller: CallContext, spec: CommandSpec) -> CommandOutput | str: ...
+    def send_http(self, caller: CallContext, spec: HttpRequestSpec) -> HttpResponse | RequestError: ...
+    def log_from(self, caller: CallContext, level: str, message: str) -> None: ...
+
+
+@dataclass
+class CallContext:
+    """The actor a worker thread is running guest code for."""
+
+    services: HostServices
+    actor_name: str
+    scope: str
+    capabilities: Capabilities
+    store: wasmtime.Store
+    deadline_ticks: int
+    handling_id: str | None = None
+
+    def refresh_deadline(self) -> None:
+        """Give the guest a full deadline again (host calls do not count against guest CPU time)."""
+        self.store.set_epoch_deadline(self.deadline_ticks)
+
+
+_local = threading.local()
+
+
+def current() -> CallContext:
+    """The calling actor's context. Raises if a host import is called outside a guest call."""
+    ctx = getattr(_local, "ctx", None)
+    if ctx is None:
+        raise RuntimeError("a Wasmind host import was called outside of a guest call")
+    return ctx
+
+
+@contextmanager
+def entered(ctx: CallContext) -> Iterator[CallContext]:
+    """Make ``ctx`` the current context for the duration of one guest call."""
+    previous = getattr(_local, "ctx", None)
+    _local.ctx = ctx
+    ctx.refresh_deadline()
+    try:
+        yield ctx
+    finally:
+        _local.ctx = previous

@@ -1,0 +1,174 @@
+"""One instantiated component: a Store, its instance, and calls into the exported ``actor`` resource.
+
+A :class:`ComponentInstance` is used by one thread at a time (the runtime's lane guarantees it). In
+isolated mode it holds one actor; in pooled mode many actors of one type, each its own resource.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import wasmtime
+from wasmtime.component import Component, Record, ResourceAny
+
+from wasmind_nb.errors import ActorTrap, ComponentLoadError
+from wasmind_nb.host.linker import HostLinker, _iface
+
+_STDERR_KEEP = 16_000
+
+
+@dataclass(frozen=True)
+class StoreLimits:
+    """Per-store resource limits (``None`` = unlimited)."""
+
+    max_memory_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class Preopen:
+    host_path: str
+    guest_path: str
+    read_only: bool
+
+
+class _StderrTail:
+    """Keeps the last bytes a guest wrote to stderr (componentize-py prints tracebacks there)."""
+
+    def __init__(self) -> None:
+        self._chunks = bytearray()
+        self._lock = threading.Lock()
+
+    def write(self, data: bytes) -> None:
+        with self._lock:
+            self._chunks += data
+            del self._chunks[:-_STDERR_KEEP]
+
+    def take(self) -> str:
+        with self._lock:
+            text = self._chunks.decode(errors="replace")
+            self._chunks.clear()
+            return text
+
+
+class ComponentInstance:
+    """A component instantiated in its own Store."""
+
+    def __init__(
+        self,
+        host: HostLinker,
+        engine: wasmtime.Engine,
+        component: Component,
+        *,
+        label: str,
+        preopens: tuple[Preopen, ...] = (),
+        limits: StoreLimits = StoreLimits(),
+    ) -> None:
+        self.label = label
+        self.poisoned = False
+        self.store = wasmtime.Store(engine)
+        self._stderr = _StderrTail()
+        wasi = wasmtime.WasiConfig()
+        wasi.stderr_custom = self._stderr.write
+        wasi.stdout_custom = self._stderr.write
+        for preopen in preopens:
+            wasi.preopen_dir(preopen.host_path, preopen.guest_path, not preopen.read_only)
+        self.store.set_wasi(wasi)
+        if limits.max_memory_bytes is not None:
+            self.store.set_limits(memory_size=limits.max_memory_bytes)
+        self.store.set_epoch_deadline(1 << 40)
+        try:
+            instance = host.linker.instantiate(self.store, component)
+        except wasmtime.WasmtimeError as err:
+            raise ComponentLoadError(f"{label}: cannot instantiate: {_describe(err)}") from None
+        iface = instance.get_export_index(self.store, _iface("actor"))
+        if iface is None:
+            raise ComponentLoadError(f"{label}: the component does not export {_iface('actor')}")
+        self._ctor = self._export(instance, iface, "[constructor]actor")
+        self._handle = self._export(instance, iface, "[method]actor.handle-message")
+        self._dtor = self._export(instance, iface, "[method]actor.destructor")
+
+    def _export(self, instance: Any, iface: Any, name: str) -> Any:
+        index = instance.get_export_index(self.store, name, iface)
+        func = instance.get_func(self.store, index) if index is not None else None
+        if func is None:
+            raise ComponentLoadError(f"{self.label}: the component's actor resource lacks `{name}`")
+        return func
+
+    def construct(self, scope: str, config_toml: str) -> ResourceAny:
+        """Call the actor constructor; returns the resource handle."""
+        return self._call(self._ctor, "constructor", scope, config_toml)
+
+    def handle(self, actor: ResourceAny, envelope: Record) -> None:
+        """Call ``handle-message`` on one actor."""
+        self._call(self._handle, "handle-message", actor, envelope)
+
+    def destroy(self, actor: ResourceAny) -> None:
+        """Call the actor's ``destructor`` method, then drop its resource."""
+        try:
+            self._call(self._dtor, "destructor", actor)
+        finally:
+            if not self.poisoned:
+                try:
+                    actor.drop(self.store)
+                except wasmtime.WasmtimeError:
+                    self.poisoned = True
+
+    def _call(self, func: Any, what: str, *args: Any) -> Any:
+        if self.poisoned:
+            raise ActorTrap(f"{self.label}: instance is unusable after an earlier trap")
+        try:
+            result = func(self.store, *args)
+            func.post_return(self.store)
+            return result
+        except wasmtime.Trap as err:
+            self.poisoned = True
+            raise ActorTrap(self._trap_message(what, err)) from None
+        except wasmtime.WasmtimeError as err:
+            self.poisoned = True
+            raise ActorTrap(self._trap_message(what, err)) from None
+
+    def _trap_message(self, what: str, err: Exception) -> str:
+        guest = _guest_traceback(self._stderr.take())
+        if "interrupt" in str(err):
+            reason = "ran past its deadline (epoch interruption)"
+        elif guest:
+            reason = guest.strip().splitlines()[-1]
+        else:
+            reason = _describe(err)
+        lines = [f"{self.label}: {what} trapped: {reason}"]
+        if guest and guest.strip().splitlines()[-1] != guest.strip():
+            lines.append(guest[-4000:])
+        return "\n".join(lines)
+
+    def guest_output(self) -> str:
+        """What the guest wrote to stdout/stderr since last asked."""
+        return self._stderr.take()
+
+
+_RUNTIME_NOISE = ("thread '<unnamed>'", "Python function threw", "note: run with", "error while executing at")
+
+
+def _guest_traceback(output: str) -> str:
+    """The guest's own report (a Python traceback), without the language runtime's panic lines."""
+    lines = [line for line in output.strip().splitlines() if not line.startswith(_RUNTIME_NOISE)]
+    return "\n".join(lines).strip()
+
+
+def _describe(err: Exception) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def envelope_record(
+    id_: str, message_type: str, from_actor_id: str, from_scope: str, payload: bytes
+) -> Record:
+    """The WIT ``message-envelope`` record."""
+    rec = Record()
+    setattr(rec, "id", id_)
+    setattr(rec, "message-type", message_type)
+    setattr(rec, "from-actor-id", from_actor_id)
+    setattr(rec, "from-scope", from_scope)
+    setattr(rec, "payload", payload)
+    return rec

@@ -1,0 +1,298 @@
+"""The wasmtime component linker: every import of ``wasmind:actor@0.1.0`` plus WASI p2.
+
+Host functions are thin: they convert WIT values to the dataclasses of ``process`` / ``httpclient``, ask
+the runtime (through the thread-local :mod:`call context <wasmind_nb.host.context>`), and convert back.
+A Python exception escaping a host function would trap the guest, so each one maps failures to the WIT
+error value where the WIT has one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import itertools
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import wasmtime
+from wasmtime.component import Linker, Record, ResourceHost, ResourceType, Variant
+
+from wasmind_nb.host import context
+from wasmind_nb.host.httpclient import (
+    BuilderError,
+    HttpRequestSpec,
+    HttpResponse,
+    InvalidUrl,
+    NetworkError,
+    RequestError,
+    Timeout,
+)
+from wasmind_nb.host.process import CommandSpec, Exited, FailedToStart, Signaled, TimeoutExpired
+
+PACKAGE = "wasmind:actor"
+VERSION = "0.1.0"
+_ACTOR_T, _CMD_T, _REQUEST_T = 1, 2, 3
+log = logging.getLogger("wasmind_nb.host")
+
+
+def _iface(name: str) -> str:
+    return f"{PACKAGE}/{name}@{VERSION}"
+
+
+class ResourceTable:
+    """Host-side state of builder resources, keyed by rep. Each builder call stores a new value."""
+
+    def __init__(self) -> None:
+        self._items: dict[int, Any] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def add(self, value: Any) -> int:
+        with self._lock:
+            rep = next(self._ids)
+            self._items[rep] = value
+            return rep
+
+    def get(self, rep: int) -> Any:
+        with self._lock:
+            return self._items[rep]
+
+    def drop(self, rep: int) -> None:
+        with self._lock:
+            self._items.pop(rep, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+
+def _rep(store: Any, handle: Any) -> int:
+    return handle.to_host(store).rep if hasattr(handle, "to_host") else handle.rep
+
+
+def _host_call(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a host function: run it, then give the guest a fresh deadline."""
+
+    @functools.wraps(func)
+    def wrapper(store: Any, *args: Any) -> Any:
+        try:
+            return func(store, *args)
+        finally:
+            ctx = getattr(context._local, "ctx", None)
+            if ctx is not None:
+                ctx.refresh_deadline()
+
+    return wrapper
+
+
+def _record(**fields: Any) -> Record:
+    rec = Record()
+    for name, value in fields.items():
+        setattr(rec, name.replace("_", "-"), value)
+    return rec
+
+
+class HostLinker:
+    """Builds and owns the linker for one engine, with the resource tables behind it."""
+
+    def __init__(self, engine: wasmtime.Engine) -> None:
+        self.commands = ResourceTable()
+        self.requests = ResourceTable()
+        self.linker = Linker(engine)
+        self.linker.add_wasip2()
+        with self.linker.root() as root:
+            self._define_actor(root)
+            self._define_messaging(root)
+            self._define_logger(root)
+            self._define_agent(root)
+            self._define_host_info(root)
+            self._define_command(root)
+            self._define_http(root)
+
+    # -- actor: imported (never called) by guests whose `agent` interface uses actor.{scope}
+    def _define_actor(self, root: Any) -> None:
+        def never(store: Any, *args: Any) -> Any:
+            raise RuntimeError("the host does not implement the imported actor resource")
+
+        with root.add_instance(_iface("actor")) as inst:
+            inst.add_resource("actor", ResourceType.host(_ACTOR_T), lambda store, rep: None)
+            for name in ("[constructor]actor", "[method]actor.handle-message", "[method]actor.destructor"):
+                inst.add_func(name, never)
+
+    def _define_messaging(self, root: Any) -> None:
+        @_host_call
+        def broadcast(store: Any, message_type: str, payload: Any) -> None:
+            ctx = context.current()
+            ctx.services.broadcast_from(ctx, message_type, bytes(payload))
+
+        with root.add_instance(_iface("messaging")) as inst:
+            inst.add_func("broadcast", broadcast)
+
+    def _define_logger(self, root: Any) -> None:
+        @_host_call
+        def log_(store: Any, level: Any, message: str) -> None:
+            ctx = context.current()
+            ctx.services.log_from(ctx, str(level), message)
+
+        with root.add_instance(_iface("logger")) as inst:
+            inst.add_func("log", log_)
+
+    def _define_agent(self, root: Any) -> None:
+        @_host_call
+        def spawn_agent(store: Any, actor_ids: list[str], agent_name: str) -> Variant:
+            ctx = context.current()
+            try:
+                return Variant("ok", ctx.services.spawn_from(ctx, list(actor_ids), agent_name))
+            except Exception as err:
+                return Variant("err", str(err))
+
+        @_host_call
+        def get_parent_scope(store: Any) -> str | None:
+            ctx = context.current()
+            return ctx.services.parent_of(ctx.scope)
+
+        @_host_call
+        def get_parent_scope_of(store: Any, scope: str) -> str | None:
+            return context.current().services.parent_of(scope)
+
+        with root.add_instance(_iface("agent")) as inst:
+            inst.add_func("spawn-agent", spawn_agent)
+            inst.add_func("get-parent-scope", get_parent_scope)
+            inst.add_func("get-parent-scope-of", get_parent_scope_of)
+
+    def _define_host_info(self, root: Any) -> None:
+        import platform
+
+        @_host_call
+        def working_directory(store: Any) -> str:
+            return context.current().services.working_directory()
+
+        @_host_call
+        def os_info(store: Any) -> Record:
+            return _record(os=platform.system().lower(), arch=platform.machine())
+
+        with root.add_instance(_iface("host-info")) as inst:
+            inst.add_func("get-host-working-directory", working_directory)
+            inst.add_func("get-host-os-info", os_info)
+
+    def _define_command(self, root: Any) -> None:
+        table = self.commands
+
+        def builder(update: Callable[..., CommandSpec]) -> Callable[..., ResourceHost]:
+            @_host_call
+            def method(store: Any, handle: Any, *args: Any) -> ResourceHost:
+                spec = update(table.get(_rep(store, handle)), *args)
+                return ResourceHost.own(table.add(spec), _CMD_T)
+
+            return method
+
+        @_host_call
+        def constructor(store: Any, program: str) -> ResourceHost:
+            return ResourceHost.own(table.add(CommandSpec(program=program)), _CMD_T)
+
+        @_host_call
+        def run(store: Any, handle: Any) -> Any:
+            ctx = context.current()
+            try:
+                outcome = ctx.services.run_command(ctx, table.get(_rep(store, handle)))
+            except Exception as err:
+                log.exception("command capability failed")
+                return f"host error: {err}"
+            if isinstance(outcome, str):
+                return outcome
+            return _record(
+                stdout=outcome.stdout,
+                stderr=outcome.stderr,
+                status=_exit_status(outcome.status),
+                stdout_truncated=outcome.stdout_truncated,
+                stderr_truncated=outcome.stderr_truncated,
+            )
+
+        replace = dataclasses.replace
+        methods = {
+            "args": builder(lambda s, a: replace(s, args=tuple(a))),
+            "current-dir": builder(lambda s, d: replace(s, cwd=d)),
+            "timeout": builder(lambda s, t: replace(s, timeout_s=int(t))),
+            "max-output-bytes": builder(lambda s, n: replace(s, max_output_bytes=int(n))),
+            "env": builder(lambda s, k, v: replace(s, env=(*s.env, (k, v)))),
+            "env-clear": builder(lambda s: replace(s, env_clear=True, env=())),
+            "run": run,
+        }
+        with root.add_instance(_iface("command")) as inst:
+            inst.add_resource("cmd", ResourceType.host(_CMD_T), lambda store, rep: table.drop(rep))
+            inst.add_func("[constructor]cmd", constructor)
+            for name, func in methods.items():
+                inst.add_func(f"[method]cmd.{name}", func)
+
+    def _define_http(self, root: Any) -> None:
+        table = self.requests
+
+        def builder(update: Callable[..., HttpRequestSpec]) -> Callable[..., ResourceHost]:
+            @_host_call
+            def method(store: Any, handle: Any, *args: Any) -> ResourceHost:
+                spec = update(table.get(_rep(store, handle)), *args)
+                return ResourceHost.own(table.add(spec), _REQUEST_T)
+
+            return method
+
+        @_host_call
+        def constructor(store: Any, method: str, url: str) -> ResourceHost:
+            return ResourceHost.own(table.add(HttpRequestSpec(method=method, url=url)), _REQUEST_T)
+
+        @_host_call
+        def send(store: Any, handle: Any) -> Any:
+            ctx = context.current()
+            try:
+                outcome = ctx.services.send_http(ctx, table.get(_rep(store, handle)))
+            except Exception as err:
+                log.exception("http capability failed")
+                return Variant("network-error", f"host error: {err}")
+            if isinstance(outcome, HttpResponse):
+                headers = _record(headers=[(k, v) for k, v in outcome.headers])
+                return _record(status=outcome.status, headers=headers, body=outcome.body)
+            return _request_error(outcome)
+
+        def headers_of(record: Any) -> tuple[tuple[str, str], ...]:
+            return tuple((str(k), str(v)) for k, v in record.headers)
+
+        replace = dataclasses.replace
+        methods = {
+            "header": builder(lambda s, k, v: replace(s, headers=(*s.headers, (k, v)))),
+            "headers": builder(lambda s, h: replace(s, headers=(*s.headers, *headers_of(h)))),
+            "body": builder(lambda s, b: replace(s, body=bytes(b))),
+            "timeout": builder(lambda s, t: replace(s, timeout_s=int(t))),
+            "retry": builder(lambda s, n, d: replace(s, max_attempts=int(n), base_delay_ms=int(d))),
+            "retry-on-status-codes": builder(lambda s, c: replace(s, retry_on_status=tuple(int(x) for x in c))),
+            "send": send,
+        }
+        with root.add_instance(_iface("http")) as inst:
+            inst.add_resource("request", ResourceType.host(_REQUEST_T), lambda store, rep: table.drop(rep))
+            inst.add_func("[constructor]request", constructor)
+            for name, func in methods.items():
+                inst.add_func(f"[method]request.{name}", func)
+
+
+def _exit_status(status: Any) -> Variant:
+    if isinstance(status, Exited):
+        return Variant("exited", status.code & 0xFF)
+    if isinstance(status, Signaled):
+        return Variant("signaled", status.signal & 0xFF)
+    if isinstance(status, FailedToStart):
+        return Variant("failed-to-start", status.reason)
+    if isinstance(status, TimeoutExpired):
+        return Variant("timeout-expired")
+    raise TypeError(f"unknown exit status {status!r}")
+
+
+def _request_error(error: RequestError) -> Variant:
+    if isinstance(error, NetworkError):
+        return Variant("network-error", error.message)
+    if isinstance(error, Timeout):
+        return Variant("timeout")
+    if isinstance(error, InvalidUrl):
+        return Variant("invalid-url", error.message)
+    if isinstance(error, BuilderError):
+        return Variant("builder-error", error.message)
+    raise TypeError(f"unknown request error {error!r}")

@@ -1,0 +1,248 @@
+"""``Wasmind``: the Python API to start a config, spawn agents, send messages and watch the bus.
+
+Everything here is async and runs on the caller's event loop (in Jupyter, the kernel's loop: use
+top-level ``await``). Guest code runs on worker threads, so the loop stays free while actors work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import networkx as nx
+
+from wasmind_nb.build.loader import load_all
+from wasmind_nb.config import Config
+from wasmind_nb.errors import IdleTimeout, WasmindError
+from wasmind_nb.host.engine import shared_engine
+from wasmind_nb.host.linker import HostLinker
+from wasmind_nb.paths import cache_dir
+from wasmind_nb.runtime.core import CONTEXT_SENDER, EXIT, Runtime
+from wasmind_nb.runtime.events import ActorFault, Envelope, RuntimeEvent
+from wasmind_nb.runtime.ids import ROOT_SCOPE
+
+ADD_MESSAGE = "wasmind.common.assistant.AddMessage"
+_linkers: dict[int, HostLinker] = {}
+
+
+@dataclass(frozen=True)
+class AgentInfo:
+    """A snapshot of one agent: ``state`` is spawning, running, exiting, exited or failed."""
+
+    scope: str
+    name: str
+    parent: str | None
+    actors: tuple[str, ...]
+    state: str
+    error: str | None
+
+    @property
+    def alive(self) -> bool:
+        return self.state in ("spawning", "running")
+
+
+def _payload_bytes(payload: Any) -> bytes:
+    if payload is None:
+        return b"null"
+    if isinstance(payload, bytes | bytearray):
+        return bytes(payload)
+    if isinstance(payload, str):
+        return payload.encode()
+    if hasattr(payload, "model_dump_json"):  # a pydantic model
+        return payload.model_dump_json().encode()
+    if hasattr(payload, "to_json"):  # a wasmind_sdk message
+        payload = payload.to_json()
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class Wasmind:
+    """A running Wasmind system.
+
+    ``config`` is a :class:`Config` or the path of a TOML file. ``working_dir`` is what actors see as the
+    host's working directory (default: the current directory). ``seed`` makes scope ids reproducible.
+    """
+
+    def __init__(
+        self,
+        config: Config | str | os.PathLike[str],
+        *,
+        working_dir: str | os.PathLike[str] | None = None,
+        seed: int | None = 0,
+        progress: bool = True,
+    ) -> None:
+        self.config = config if isinstance(config, Config) else Config.from_file(config)
+        self.working_dir = Path(working_dir or os.getcwd()).resolve()
+        self.seed = seed
+        self.progress = progress
+        self._runtime: Runtime | None = None
+        self._engine = shared_engine()
+        self._stopped = False
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        """Build and load every actor, then spawn ``starting_actors`` into the root scope ``000000``."""
+        if self._runtime is not None:
+            raise WasmindError("this Wasmind is already started")
+        loop = asyncio.get_running_loop()
+        cache = cache_dir(self.config.runtime.cache_dir)
+        components = await asyncio.to_thread(
+            load_all, self.config.actors.values(), self._engine, cache, progress=self.progress
+        )
+        linker = _linkers.get(id(self._engine))
+        if linker is None:
+            linker = _linkers.setdefault(id(self._engine), HostLinker(self._engine.engine))
+        from wasmind_nb.host.transport import UrllibTransport
+
+        self._runtime = Runtime(
+            self.config,
+            self._engine,
+            linker,
+            components,
+            loop=loop,
+            transport=UrllibTransport(),
+            working_dir=self.working_dir,
+            seed=self.seed,
+        )
+        self._engine.acquire_ticker()
+        root = self._runtime.spawn(self.config.starting_actors, "root", parent=None)
+        await asyncio.wrap_future(root.ready)
+
+    async def shutdown(self, timeout: float = 30.0) -> None:
+        """Exit the root scope (every destructor runs), then stop the worker threads. Idempotent."""
+        runtime = self._runtime
+        if runtime is None or self._stopped:
+            return
+        self._stopped = True
+        try:
+            if runtime.agents.get(ROOT_SCOPE) and runtime.agents[ROOT_SCOPE].state in ("spawning", "running"):
+                runtime.publish(EXIT, b"null", from_actor_id=CONTEXT_SENDER, from_scope=ROOT_SCOPE)
+            await asyncio.wait_for(asyncio.shield(runtime.idle_future()), timeout)
+        except TimeoutError:
+            pass
+        finally:
+            await asyncio.to_thread(runtime.close)
+            self._engine.release_ticker()
+
+    async def __aenter__(self) -> Wasmind:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.shutdown()
+
+    @property
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            raise WasmindError("Wasmind is not started: `await mind.start()` first")
+        return self._runtime
+
+    @property
+    def running(self) -> bool:
+        return self._runtime is not None and not self._stopped
+
+    # ------------------------------------------------------------------ acting
+    async def spawn_agent(
+        self, actor_names: Sequence[str] | str, name: str | None = None, *, parent: str | None = None
+    ) -> str:
+        """Spawn an agent and wait until all its actors are ready; returns its scope.
+
+        ``parent`` defaults to the root scope. Raises :class:`SpawnError` (unknown actor, trapping
+        constructor); nothing of a failed agent is left running.
+        """
+        names = [actor_names] if isinstance(actor_names, str) else list(actor_names)
+        agent = self.runtime.spawn(names, name or "+".join(names), parent=parent or ROOT_SCOPE)
+        return await asyncio.wrap_future(agent.ready)
+
+    async def broadcast(self, message_type: str, payload: Any = None, scope: str = ROOT_SCOPE) -> Envelope:
+        """Broadcast from the host, as if sent from ``scope`` (sender ``wasmind__context``).
+
+        ``payload``: bytes, str, a dict/list (JSON), a pydantic model, or a ``wasmind_sdk`` message.
+        """
+        self._check_scope(scope)
+        return self.runtime.publish(
+            message_type, _payload_bytes(payload), from_actor_id=CONTEXT_SENDER, from_scope=scope
+        )
+
+    async def send_user_message(self, scope: str, text: str) -> Envelope:
+        """Send an ``AddMessage`` with a user message to the agent with this scope."""
+        self._check_scope(scope)
+        payload = {"agent": scope, "message": {"role": "user", "content": text}}
+        return await self.broadcast(ADD_MESSAGE, payload, scope=ROOT_SCOPE)
+
+    async def exit_agent(self, scope: str) -> None:
+        """Broadcast ``Exit`` from ``scope``: its actors finish what is queued, then their destructors run."""
+        await self.broadcast(EXIT, None, scope=scope)
+
+    async def wait_idle(self, timeout: float | None = 60.0) -> None:
+        """Return when nothing is queued or running; raise :class:`IdleTimeout` naming what is busy."""
+        try:
+            await asyncio.wait_for(self.runtime.idle_future(), timeout)
+        except TimeoutError:
+            raise IdleTimeout(f"still busy after {timeout} s: {self.runtime.busy_report()}") from None
+
+    def observe(self, callback: Callable[[list[RuntimeEvent]], None]) -> Callable[[], None]:
+        """Call ``callback(batch)`` on the loop thread for every batch of new events; returns unsubscribe."""
+        return self.runtime.observe(callback)
+
+    def _check_scope(self, scope: str) -> None:
+        if scope not in self.runtime.agents:
+            known = ", ".join(sorted(self.runtime.agents)) or "none"
+            raise WasmindError(f"unknown scope '{scope}' (known scopes: {known})")
+
+    # ------------------------------------------------------------------ looking
+    @property
+    def messages(self) -> list[Envelope]:
+        """Every envelope so far, in bus order."""
+        return list(self.runtime.messages)
+
+    @property
+    def agents(self) -> dict[str, AgentInfo]:
+        """Every agent so far (live and exited), by scope."""
+        return {
+            scope: AgentInfo(a.scope, a.name, a.parent, a.actor_names, a.state, a.error)
+            for scope, a in list(self.runtime.agents.items())
+        }
+
+    @property
+    def faults(self) -> list[ActorFault]:
+        """Actors that trapped (and pool members re-created after a trap)."""
+        return list(self.runtime.faults)
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The agent tree as a ``networkx.DiGraph`` (parent -> child), exited agents included.
+
+        Node attributes: ``name``, ``actors``, ``state``, ``alive``. Use :attr:`live_graph` for live ones.
+        """
+        graph = nx.DiGraph()
+        for info in self.agents.values():
+            graph.add_node(info.scope, name=info.name, actors=info.actors, state=info.state, alive=info.alive)
+            if info.parent is not None:
+                graph.add_edge(info.parent, info.scope)
+        return graph
+
+    @property
+    def live_graph(self) -> nx.DiGraph:
+        """The agent tree without exited or failed agents."""
+        graph = self.graph
+        return graph.subgraph(n for n, alive in graph.nodes(data="alive") if alive).copy()
+
+    def scope_of(self, name_or_scope: str) -> str:
+        """The scope of an agent given its scope or its (unique) name."""
+        agents = self.agents
+        if name_or_scope in agents:
+            return name_or_scope
+        matches = [info.scope for info in agents.values() if info.name == name_or_scope]
+        if len(matches) == 1:
+            return matches[0]
+        if not matches:
+            raise WasmindError(f"no agent named or scoped '{name_or_scope}'")
+        raise WasmindError(f"several agents are named '{name_or_scope}': {', '.join(matches)}; use a scope")

@@ -1,0 +1,591 @@
+"""The runtime: one bus in total order, agents and their lifecycle, guest calls on worker threads.
+
+Concurrency model
+-----------------
+* Every piece of shared state is guarded by one lock; critical sections are short and never call a guest.
+* Work for a component instance lives in its :class:`~wasmind_nb.runtime.state.Lane` (a FIFO). A lane is
+  run by at most one worker thread at a time, so a Store is never entered by two threads and an actor's
+  handler is never re-entered. wasmtime releases the GIL while guest code runs, so lanes run in parallel.
+* ``publish`` appends to the log and to the lanes of every recipient while holding the lock, so every
+  actor sees messages in the one global order, and nothing is ever dropped.
+* Observers (widget, magics) get batches of events on the asyncio loop's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import itertools
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import tomli_w
+
+from wasmind_nb.errors import ActorTrap, ComponentLoadError, ConfigError, SpawnError, WasmindError
+from wasmind_nb.host import context
+from wasmind_nb.host.engine import EPOCH_TICK_S, EngineHost
+from wasmind_nb.host.instance import ComponentInstance, Preopen, StoreLimits, envelope_record
+from wasmind_nb.runtime.events import ActorFault, AgentEvent, Envelope, RuntimeEvent
+from wasmind_nb.runtime.ids import ROOT_SCOPE, IdSource, correlation_id
+from wasmind_nb.runtime.state import Actor, Agent, Lane, Work
+from wasmind_nb.runtime.subscriptions import Subscriptions
+
+if TYPE_CHECKING:
+    from wasmtime.component import Component
+
+    from wasmind_nb.config import ActorSpec, Config
+    from wasmind_nb.host.httpclient import HttpRequestSpec, HttpResponse, RequestError
+    from wasmind_nb.host.linker import HostLinker
+    from wasmind_nb.host.process import CommandOutput, CommandSpec
+    from wasmind_nb.host.transport import Transport
+
+log = logging.getLogger("wasmind_nb.runtime")
+actor_log = logging.getLogger("wasmind_nb.actor")
+
+ACTORS = "wasmind.common.actors."
+ACTOR_READY = ACTORS + "ActorReady"
+ALL_ACTORS_READY = ACTORS + "AllActorsReady"
+AGENT_SPAWNED = ACTORS + "AgentSpawned"
+EXIT = ACTORS + "Exit"
+USER_NOTIFICATION = "wasmind.common.ui.UserNotification"
+CONTEXT_SENDER = "wasmind__context"
+COORDINATOR_SENDER = "wasmind__coordinator"
+_FAIR_BATCH = 64
+_LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
+
+
+def _json_bytes(value: Any) -> bytes:
+    import json
+
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class Runtime:
+    """Runs the actors of one config. Thread-safe; the async API lives in :class:`wasmind_nb.Wasmind`."""
+
+    def __init__(
+        self,
+        config: Config,
+        engine: EngineHost,
+        linker: HostLinker,
+        components: dict[str, Component],
+        *,
+        loop: asyncio.AbstractEventLoop,
+        transport: Transport,
+        working_dir: Path,
+        seed: int | None = 0,
+    ) -> None:
+        self.config = config
+        self.engine = engine
+        self.linker = linker
+        self.components = components
+        self.loop = loop
+        self.transport = transport
+        self.working_dir = working_dir
+        self.ids = IdSource(seed)
+        self.messages: list[Envelope] = []
+        self.agents: dict[str, Agent] = {}
+        self._lock = threading.RLock()
+        self._subs = Subscriptions()
+        self._lanes: list[Lane] = []
+        self._pools: dict[str, Lane] = {}
+        self._uids = itertools.count(1)
+        self._pending = 0
+        self._replayable = set(config.runtime.replayable)
+        self._latest_replayable: dict[str, Envelope] = {}
+        self._idle_waiters: list[asyncio.Future[None]] = []
+        self._observers: list[Callable[[list[RuntimeEvent]], None]] = []
+        self._outbox: list[RuntimeEvent] = []
+        self._flush_scheduled = False
+        self._closed = False
+        self.faults: list[ActorFault] = []
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=config.runtime.workers, thread_name_prefix="wasmind-worker"
+        )
+
+    # ------------------------------------------------------------------ bus
+    def publish(
+        self,
+        message_type: str,
+        payload: bytes,
+        *,
+        from_actor_id: str,
+        from_scope: str,
+        parent_id: str | None = None,
+    ) -> Envelope:
+        """Append a message to the bus and queue it for every recipient (total order, never dropped)."""
+        with self._lock:
+            envelope = self._append(message_type, payload, from_actor_id, from_scope, parent_id)
+            for actor in self._subs.recipients(message_type, from_scope):
+                self._enqueue(actor.lane, Work.DELIVER, actor, envelope)  # type: ignore[arg-type]
+            if message_type in self._replayable:
+                self._latest_replayable[message_type] = envelope
+            if message_type == EXIT:
+                self._begin_exit(from_scope)
+            return envelope
+
+    def _append(
+        self,
+        message_type: str,
+        payload: bytes,
+        from_actor_id: str,
+        from_scope: str,
+        parent_id: str | None,
+        replay: bool = False,
+    ) -> Envelope:
+        envelope = Envelope(
+            seq=len(self.messages),
+            id=correlation_id(parent_id, self.ids.segment()),
+            message_type=message_type,
+            from_actor_id=from_actor_id,
+            from_scope=from_scope,
+            payload=payload,
+            replay=replay,
+        )
+        self.messages.append(envelope)
+        self._emit(envelope)
+        return envelope
+
+    def _replay_to(self, agent: Agent) -> None:
+        """Re-send the latest replayable messages to the actors of a scope that just became ready."""
+        for original in list(self._latest_replayable.values()):
+            envelope = self._append(
+                original.message_type,
+                original.payload,
+                original.from_actor_id,
+                original.from_scope,
+                original.id,
+                replay=True,
+            )
+            for actor in self._subs.recipients(original.message_type, original.from_scope):
+                if actor.scope == agent.scope:  # type: ignore[attr-defined]
+                    self._enqueue(actor.lane, Work.DELIVER, actor, envelope)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ lanes
+    def _enqueue(self, lane: Lane, work: Work, actor: Actor, envelope: Envelope | None = None) -> None:
+        lane.items.append((work, actor, envelope))
+        self._pending += 1
+        if not lane.scheduled and not self._closed:
+            lane.scheduled = True
+            self._executor.submit(self._run_lane, lane)
+
+    def _run_lane(self, lane: Lane) -> None:
+        for _ in range(_FAIR_BATCH):
+            with self._lock:
+                if not lane.items:
+                    lane.scheduled = False
+                    return
+                item = lane.items.popleft()
+                lane.running = item
+            try:
+                self._execute(lane, *item)
+            except Exception:
+                log.exception("internal error while running %s", lane.label)
+            finally:
+                with self._lock:
+                    lane.running = None
+                    self._pending -= 1
+                    if self._pending == 0:
+                        self._wake_idle_waiters()
+        with self._lock:
+            if lane.items and not self._closed:
+                self._executor.submit(self._run_lane, lane)
+            else:
+                lane.scheduled = False
+
+    def _execute(self, lane: Lane, work: Work, actor: Actor, envelope: Envelope | None) -> None:
+        if work is Work.CONSTRUCT:
+            self._construct(lane, actor)
+        elif work is Work.DELIVER:
+            if actor.state == "ready" and envelope is not None:
+                self._deliver(lane, actor, envelope)
+        else:
+            self._destroy(lane, actor)
+
+    def _context(self, lane: Lane, actor: Actor, handling_id: str | None = None) -> context.CallContext:
+        assert lane.instance is not None
+        timeout = actor.spec.capabilities.handler_timeout_s or self.config.runtime.handler_timeout_s
+        return context.CallContext(
+            services=self,
+            actor_name=actor.name,
+            scope=actor.scope,
+            capabilities=actor.spec.capabilities,
+            store=lane.instance.store,
+            deadline_ticks=max(1, round(timeout / EPOCH_TICK_S)),
+            handling_id=handling_id,
+        )
+
+    def _instance_for(self, lane: Lane) -> ComponentInstance:
+        if lane.instance is None or lane.instance.poisoned:
+            caps = lane.spec.capabilities
+            lane.instance = ComponentInstance(
+                self.linker,
+                self.engine.engine,
+                lane.component,
+                label=lane.label,
+                preopens=tuple(
+                    Preopen(str(p.host_path), p.guest_path, p.read_only) for p in caps.fs
+                ),
+                limits=StoreLimits(max_memory_bytes=caps.max_memory_bytes),
+            )
+        return lane.instance
+
+    # ------------------------------------------------------------------ lifecycle of actors
+    def _construct(self, lane: Lane, actor: Actor) -> None:
+        with self._lock:
+            agent = self.agents[actor.scope]
+            if actor.state != "pending" or agent.state not in ("spawning", "running"):
+                return
+        try:
+            instance = self._instance_for(lane)
+            with context.entered(self._context(lane, actor)):
+                handle = instance.construct(actor.scope, actor.config_toml)
+        except (ActorTrap, ComponentLoadError) as err:
+            self._fail_spawn(agent, actor, str(err))
+            if lane.pooled and lane.instance is not None and lane.instance.poisoned:
+                self._restart_pool(lane, [a for a in lane.actors.values() if a.state == "ready"])
+            return
+        with self._lock:
+            actor.handle = handle
+            actor.state = "ready"
+            if agent.state not in ("spawning", "running"):
+                return  # the agent failed or exited meanwhile: its DESTROY is already queued
+            self.publish(ACTOR_READY, b"null", from_actor_id=actor.name, from_scope=actor.scope)
+            agent.ready_count += 1
+            if agent.ready_count == len(agent.actors) and agent.state == "spawning":
+                self._agent_ready(agent)
+
+    def _agent_ready(self, agent: Agent) -> None:
+        agent.state = "running"
+        spawned = {
+            "agent_id": agent.scope,
+            "name": agent.name,
+            "parent_agent": agent.parent,
+            "actors": list(agent.actor_names),
+        }
+        self.publish(AGENT_SPAWNED, _json_bytes(spawned), from_actor_id=CONTEXT_SENDER, from_scope=ROOT_SCOPE)
+        self.publish(ALL_ACTORS_READY, b"null", from_actor_id=COORDINATOR_SENDER, from_scope=agent.scope)
+        self._replay_to(agent)
+        self._emit(AgentEvent("spawned", agent.scope, agent.name, agent.parent, agent.actor_names))
+        if not agent.ready.done():
+            agent.ready.set_result(agent.scope)
+
+    def _fail_spawn(self, agent: Agent, culprit: Actor, error: str) -> None:
+        """A constructor trapped: tear the whole agent down; nothing half-started keeps running."""
+        with self._lock:
+            culprit.state = "failed"
+            culprit.error = error
+            if agent.state in ("failed", "exited"):
+                return
+            agent.state = "failed"
+            agent.error = error
+            for actor in agent.actors:
+                self._subs.remove(actor)  # type: ignore[arg-type]
+                self._drop_queued(actor)
+                if actor.state in ("ready", "pending"):
+                    self._enqueue(actor.lane, Work.DESTROY, actor)
+            culprit.lane.actors.pop(culprit.uid, None)
+            self._emit(AgentEvent("failed", agent.scope, agent.name, agent.parent, agent.actor_names, error))
+            self._notify_error(f"Agent '{agent.name}' ({agent.scope}) failed to spawn", error, agent.scope)
+            if not agent.ready.done():
+                agent.ready.set_exception(SpawnError(f"agent '{agent.name}' failed to spawn: {error}"))
+
+    def _deliver(self, lane: Lane, actor: Actor, envelope: Envelope) -> None:
+        record = envelope_record(
+            envelope.id, envelope.message_type, envelope.from_actor_id, envelope.from_scope, envelope.payload
+        )
+        instance = lane.instance
+        assert instance is not None
+        try:
+            with context.entered(self._context(lane, actor, envelope.id)):
+                instance.handle(actor.handle, record)  # type: ignore[arg-type]
+        except ActorTrap as err:
+            self._actor_trapped(lane, actor, str(err))
+
+    def _actor_trapped(self, lane: Lane, actor: Actor, error: str) -> None:
+        """Mark the actor failed; in a pooled lane, re-create the instance for the others."""
+        with self._lock:
+            actor.state = "failed"
+            actor.error = error
+            self._subs.remove(actor)  # type: ignore[arg-type]
+            self._drop_queued(actor)
+            lane.actors.pop(actor.uid, None)
+            fault = ActorFault(actor.scope, actor.name, error)
+            self.faults.append(fault)
+            self._emit(fault)
+            self._notify_error(f"Actor {actor.name} in {actor.scope} failed", error, actor.scope)
+            survivors = [a for a in lane.actors.values() if a.state == "ready"]
+        if lane.pooled and survivors:
+            self._restart_pool(lane, survivors)
+
+    def _restart_pool(self, lane: Lane, survivors: list[Actor]) -> None:
+        """A trap poisons the whole instance: build a fresh one and re-construct the surviving actors."""
+        lane.instance = None
+        for actor in survivors:
+            try:
+                instance = self._instance_for(lane)
+                with context.entered(self._context(lane, actor)):
+                    actor.handle = instance.construct(actor.scope, actor.config_toml)
+                restarted = ActorFault(actor.scope, actor.name, "restarted after a trap in its pool", True)
+                with self._lock:
+                    self.faults.append(restarted)
+                    self._emit(restarted)
+            except (ActorTrap, ComponentLoadError) as err:
+                self._actor_trapped(lane, actor, str(err))
+                return
+
+    def _destroy(self, lane: Lane, actor: Actor) -> None:
+        if actor.state == "ready" and lane.instance is not None and not lane.instance.poisoned:
+            try:
+                with context.entered(self._context(lane, actor)):
+                    lane.instance.destroy(actor.handle)  # type: ignore[arg-type]
+            except ActorTrap as err:
+                log.warning("destructor of %s trapped: %s", actor.label, err)
+                if lane.pooled:
+                    lane.instance = None
+        with self._lock:
+            if actor.state in ("ready", "pending"):
+                actor.state = "exited"
+            actor.handle = None
+            lane.actors.pop(actor.uid, None)
+            if not lane.pooled:
+                lane.instance = None  # free the store of an isolated actor
+            agent = self.agents[actor.scope]
+            agent.exited_count += 1
+            if agent.state == "exiting" and all(a.state in ("exited", "failed") for a in agent.actors):
+                agent.state = "exited"
+                self._emit(AgentEvent("exited", agent.scope, agent.name, agent.parent, agent.actor_names))
+
+    def _drop_queued(self, actor: Actor) -> None:
+        """Remove an actor's queued deliveries from its lane (it failed or its spawn failed)."""
+        lane = actor.lane
+        kept = [item for item in lane.items if item[1] is not actor or item[0] is Work.DESTROY]
+        dropped = len(lane.items) - len(kept)
+        if dropped:
+            lane.items.clear()
+            lane.items.extend(kept)
+            self._pending -= dropped
+            if self._pending == 0:
+                self._wake_idle_waiters()
+
+    def _begin_exit(self, scope: str) -> None:
+        """Exit of ``scope`` (every scope for the root): destructors run after what is already queued."""
+        targets = list(self.agents.values()) if scope == ROOT_SCOPE else [self.agents.get(scope)]
+        for agent in targets:
+            if agent is None or agent.state not in ("spawning", "running"):
+                continue
+            agent.state = "exiting"
+            for actor in agent.actors:
+                self._subs.remove(actor)  # type: ignore[arg-type]
+                if actor.state in ("ready", "pending"):
+                    self._enqueue(actor.lane, Work.DESTROY, actor)
+            if not agent.ready.done():
+                agent.ready.set_exception(SpawnError(f"agent '{agent.name}' exited before it was ready"))
+            if not any(a.state in ("ready", "pending") for a in agent.actors):
+                agent.state = "exited"
+                self._emit(AgentEvent("exited", agent.scope, agent.name, agent.parent, agent.actor_names))
+
+    # ------------------------------------------------------------------ spawning
+    def spawn(self, actor_names: Sequence[str], name: str, parent: str | None) -> Agent:
+        """Create a scope and queue the constructors of its actors; returns the agent at once.
+
+        Unknown names fail here, before anything starts. The new actors are subscribed before any
+        constructor runs, so nothing broadcast from here on is lost to them.
+        """
+        try:
+            names = self.config.expand_spawn(list(actor_names))
+        except ConfigError as err:
+            raise SpawnError(str(err)) from None
+        missing = [n for n in names if n not in self.components]
+        if missing:
+            raise SpawnError(f"actor(s) {', '.join(missing)} were not loaded when the runtime started")
+        with self._lock:
+            if self._closed:
+                raise SpawnError("the runtime has shut down")
+            if parent is not None and parent not in self.agents:
+                raise SpawnError(f"unknown parent scope '{parent}'")
+            scope = ROOT_SCOPE if parent is None and ROOT_SCOPE not in self.agents else self.ids.scope()
+            agent = Agent(scope=scope, name=name, parent=parent, actor_names=tuple(names))
+            self.agents[scope] = agent
+            for actor_name in names:
+                agent.actors.append(self._new_actor(actor_name, scope))
+            self._emit(AgentEvent("spawning", scope, name, parent, agent.actor_names))
+            for actor in agent.actors:
+                self._subs.add(actor)  # type: ignore[arg-type]
+            for actor in agent.actors:
+                self._enqueue(actor.lane, Work.CONSTRUCT, actor)
+            return agent
+
+    def _new_actor(self, name: str, scope: str) -> Actor:
+        spec = self.config.actors[name]
+        lane = self._lane_for(spec, scope)
+        actor = Actor(
+            uid=next(self._uids),
+            name=name,
+            scope=scope,
+            spec=spec,
+            lane=lane,
+            config_toml=tomli_w.dumps(spec.config) if spec.config else "",
+            listens_to=tuple(spec.listens_to) if spec.listens_to is not None else None,
+            own_scope_only=spec.scope_filter == "own",
+        )
+        lane.actors[actor.uid] = actor
+        return actor
+
+    def _lane_for(self, spec: ActorSpec, scope: str) -> Lane:
+        mode = spec.instance or self.config.runtime.instances
+        if mode == "pooled":
+            lane = self._pools.get(spec.name)
+            if lane is None:
+                lane = Lane(label=f"{spec.name} (pool)", spec=spec, component=self.components[spec.name], pooled=True)
+                self._pools[spec.name] = lane
+                self._lanes.append(lane)
+            return lane
+        lane = Lane(label=f"{spec.name}@{scope}", spec=spec, component=self.components[spec.name], pooled=False)
+        self._lanes.append(lane)
+        return lane
+
+    # ------------------------------------------------------------------ HostServices (called from guests)
+    def broadcast_from(self, caller: context.CallContext, message_type: str, payload: bytes) -> None:
+        self.publish(
+            message_type,
+            payload,
+            from_actor_id=caller.actor_name,
+            from_scope=caller.scope,
+            parent_id=caller.handling_id,
+        )
+
+    def spawn_from(self, caller: context.CallContext, actor_names: list[str], agent_name: str) -> str:
+        return self.spawn(actor_names, agent_name, parent=caller.scope).scope
+
+    def parent_of(self, scope: str) -> str | None:
+        with self._lock:
+            agent = self.agents.get(scope)
+            return agent.parent if agent is not None else None
+
+    def working_directory(self) -> str:
+        return str(self.working_dir)
+
+    def run_command(self, caller: context.CallContext, spec: CommandSpec) -> CommandOutput | str:
+        import dataclasses
+
+        from wasmind_nb.host.policy import CommandPolicy
+        from wasmind_nb.host.process import run_command
+
+        if spec.cwd is not None and not os.path.isabs(spec.cwd):
+            spec = dataclasses.replace(spec, cwd=str(self.working_dir / spec.cwd))
+        elif spec.cwd is None:
+            spec = dataclasses.replace(spec, cwd=str(self.working_dir))
+        policy = CommandPolicy(allowed=caller.capabilities.commands, actor=caller.actor_name)
+        return run_command(spec, policy)
+
+    def send_http(self, caller: context.CallContext, spec: HttpRequestSpec) -> HttpResponse | RequestError:
+        from wasmind_nb.host.httpclient import send_request
+        from wasmind_nb.host.policy import HttpPolicy
+
+        policy = HttpPolicy(allowed_hosts=caller.capabilities.http_hosts, actor=caller.actor_name)
+        return send_request(spec, policy, self.transport)
+
+    def log_from(self, caller: context.CallContext, level: str, message: str) -> None:
+        name = level.rsplit(".", 1)[-1].lower()
+        actor_log.log(
+            _LOG_LEVELS.get(name, logging.INFO),
+            "[%s %s] %s",
+            caller.scope,
+            caller.actor_name,
+            message,
+            extra={"wasmind_scope": caller.scope, "wasmind_actor": caller.actor_name},
+        )
+
+    # ------------------------------------------------------------------ observers and idleness
+    def _emit(self, event: RuntimeEvent) -> None:
+        self._outbox.append(event)
+        if self._observers and not self._flush_scheduled:
+            self._flush_scheduled = True
+            try:
+                self.loop.call_soon_threadsafe(self._flush)
+            except RuntimeError:  # loop closed
+                self._flush_scheduled = False
+
+    def _flush(self) -> None:
+        with self._lock:
+            batch, self._outbox = self._outbox, []
+            self._flush_scheduled = False
+            observers = list(self._observers)
+        for observer in observers:
+            try:
+                observer(batch)
+            except Exception:
+                log.exception("observer %r failed", observer)
+
+    def observe(self, callback: Callable[[list[RuntimeEvent]], None]) -> Callable[[], None]:
+        """Call ``callback`` with batches of events on the loop thread; returns an unsubscribe function."""
+        with self._lock:
+            self._observers.append(callback)
+            self._outbox.clear()
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._observers:
+                    self._observers.remove(callback)
+
+        return unsubscribe
+
+    def _notify_error(self, title: str, message: str, scope: str) -> None:
+        body = {"level": "Error", "title": title, "message": message, "source": scope}
+        self.publish(USER_NOTIFICATION, _json_bytes(body), from_actor_id=COORDINATOR_SENDER, from_scope=ROOT_SCOPE)
+
+    def _wake_idle_waiters(self) -> None:
+        waiters, self._idle_waiters = self._idle_waiters, []
+        for waiter in waiters:
+            self.loop.call_soon_threadsafe(_resolve, waiter)
+
+    @property
+    def idle(self) -> bool:
+        with self._lock:
+            return self._pending == 0
+
+    def idle_future(self) -> asyncio.Future[None]:
+        """A future on the loop that resolves when nothing is queued or running."""
+        future: asyncio.Future[None] = self.loop.create_future()
+        with self._lock:
+            if self._pending == 0:
+                future.set_result(None)
+            else:
+                self._idle_waiters.append(future)
+        return future
+
+    def busy_report(self) -> str:
+        """What is still queued or running, for timeout errors."""
+        with self._lock:
+            lines = []
+            for lane in self._lanes:
+                if lane.running is None and not lane.items:
+                    continue
+                running = ""
+                if lane.running is not None:
+                    work, actor, envelope = lane.running
+                    what = envelope.message_type if envelope is not None else work.value
+                    running = f", running {actor.label} on {what}"
+                lines.append(f"{lane.label}: {len(lane.items)} queued{running}")
+            return "; ".join(lines) or "nothing"
+
+    # ------------------------------------------------------------------ shutdown
+    def close(self) -> None:
+        """Stop the worker threads (after the caller has let the system exit)."""
+        with self._lock:
+            self._closed = True
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._flush()
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+__all__ = ["Runtime", "WasmindError"]

@@ -1,0 +1,46 @@
+"""wasmind_sdk: write Wasmind actors in Python (imported inside the component).
+
+Standard library only: it runs in CPython compiled to WebAssembly by componentize-py.
+"""
+
+from wasmind_sdk.actor import ActorBase, EnvelopeLike, on
+from wasmind_sdk.host import (
+    CommandResult,
+    HostError,
+    HttpResult,
+    broadcast,
+    debug,
+    error,
+    http_request,
+    info,
+    log,
+    os_info,
+    parent_scope,
+    parent_scope_of,
+    run_command,
+    spawn_agent,
+    warn,
+    working_directory,
+)
+
+__all__ = [
+    "ActorBase",
+    "CommandResult",
+    "EnvelopeLike",
+    "HostError",
+    "HttpResult",
+    "broadcast",
+    "debug",
+    "error",
+    "http_request",
+    "info",
+    "log",
+    "on",
+    "os_info",
+    "parent_scope",
+    "parent_scope_of",
+    "run_command",
+    "spawn_agent",
+    "warn",
+    "working_directory",
+]

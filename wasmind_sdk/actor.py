@@ -1,0 +1,106 @@
+"""The base class that makes a Wasmind actor a small Python class.
+
+An actor component exports the ``actor`` resource; componentize-py looks for it as class ``Actor`` in a
+module named ``actor``. Subclass :class:`ActorBase`, name the class ``Actor`` in your ``actor.py``, and
+register handlers with :func:`on`::
+
+    from wasmind_sdk import ActorBase, on, broadcast
+
+    class Actor(ActorBase):
+        @on("demo.Ping")
+        def ping(self, envelope):
+            broadcast("demo.Pong", envelope.payload)
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Callable
+from typing import Any, Protocol
+
+
+class EnvelopeLike(Protocol):
+    """The fields of ``wasmind:actor/actor.message-envelope`` as componentize-py exposes them."""
+
+    id: str
+    message_type: str
+    from_actor_id: str
+    from_scope: str
+    payload: bytes
+
+
+Handler = Callable[[Any, Any, EnvelopeLike], None]
+_HANDLER_ATTR = "__wasmind_handler__"
+
+
+def on(message: str | type, *, own_scope: bool = False) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register the decorated method for one message type.
+
+    ``message`` is a type string or a message class from ``wasmind_sdk.messages`` (then the handler gets
+    the decoded message as its first argument, else the parsed JSON payload). ``own_scope=True`` ignores
+    messages sent from other scopes. The handler is called as ``handler(self, message, envelope)``.
+    """
+    message_type = message if isinstance(message, str) else message.MESSAGE_TYPE
+    decoder = None if isinstance(message, str) else message
+
+    def register(func: Callable[..., None]) -> Callable[..., None]:
+        setattr(func, _HANDLER_ATTR, (message_type, decoder, own_scope))
+        return func
+
+    return register
+
+
+def _decode(decoder: Any, payload: bytes) -> Any:
+    value = json.loads(payload) if payload else None
+    return value if decoder is None else decoder.from_json(value)
+
+
+class ActorBase:
+    """Implements the ``actor`` resource: constructor, handle-message dispatch, destructor.
+
+    Attributes: ``scope`` (this agent's scope), ``config`` (the actor's config table as a dict).
+    Override :meth:`setup` for start-up work, :meth:`on_message` for messages no handler takes, and
+    :meth:`teardown` for clean-up.
+    """
+
+    _handlers: dict[str, list[tuple[str, Any, bool]]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        handlers: dict[str, list[tuple[str, Any, bool]]] = {}
+        for klass in reversed(cls.__mro__):
+            for name, attr in vars(klass).items():
+                spec = getattr(attr, _HANDLER_ATTR, None)
+                if spec is not None:
+                    message_type, decoder, own_scope = spec
+                    entries = [e for e in handlers.get(message_type, []) if e[0] != name]
+                    handlers[message_type] = [*entries, (name, decoder, own_scope)]
+        cls._handlers = handlers
+
+    def __init__(self, scope: str, config: str) -> None:
+        self.scope = scope
+        self.config: dict[str, Any] = tomllib.loads(config) if config else {}
+        self.setup()
+
+    def setup(self) -> None:
+        """Called once at the end of the constructor."""
+
+    def handle_message(self, message: EnvelopeLike) -> None:
+        entries = self._handlers.get(message.message_type)
+        if not entries:
+            self.on_message(message)
+            return
+        for name, decoder, own_scope in entries:
+            if own_scope and message.from_scope != self.scope:
+                continue
+            getattr(self, name)(_decode(decoder, message.payload), message)
+
+    def on_message(self, envelope: EnvelopeLike) -> None:
+        """Called for messages that no ``@on`` handler takes. Does nothing by default."""
+
+    def destructor(self) -> None:
+        self.teardown()
+
+    def teardown(self) -> None:
+        """Called once when the agent exits or the system shuts down."""
