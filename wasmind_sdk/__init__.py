@@ -3,6 +3,7 @@
 Standard library only: it runs in CPython compiled to WebAssembly by componentize-py.
 """
 
+from wasmind_sdk import messages
 from wasmind_sdk.actor import ActorBase, EnvelopeLike, on
 from wasmind_sdk.host import (
     CommandResult,
@@ -22,6 +23,8 @@ from wasmind_sdk.host import (
     warn,
     working_directory,
 )
+from wasmind_sdk.messages import decode, encode
+from wasmind_sdk.tool import Tool, ToolError
 
 __all__ = [
     "ActorBase",
@@ -29,12 +32,17 @@ __all__ = [
     "EnvelopeLike",
     "HostError",
     "HttpResult",
+    "Tool",
+    "ToolError",
     "broadcast",
     "debug",
+    "decode",
+    "encode",
     "error",
     "http_request",
     "info",
     "log",
+    "messages",
     "on",
     "os_info",
     "parent_scope",

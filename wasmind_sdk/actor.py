@@ -34,7 +34,9 @@ Handler = Callable[[Any, Any, EnvelopeLike], None]
 _HANDLER_ATTR = "__wasmind_handler__"
 
 
-def on(message: str | type, *, own_scope: bool = False) -> Callable[[Callable[..., None]], Callable[..., None]]:
+def on(
+    message: str | type, *, own_scope: bool = False
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Register the decorated method for one message type.
 
     ``message`` is a type string or a message class from ``wasmind_sdk.messages`` (then the handler gets

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 try:
+    from componentize_py_types import Err
     from wit_world.imports import agent, command, host_info, http, logger, messaging
 except ImportError:  # not inside a component
     Err = agent = command = host_info = http = logger = messaging = None  # type: ignore[assignment,misc]

@@ -1,0 +1,89 @@
+"""The base class of tool actors: announce tools, run the calls addressed to them, report the result.
+
+    from wasmind_sdk import Tool, ToolError
+
+    class Actor(Tool):
+        name = "shout"
+        description = "Upper-cases a text."
+        parameters = {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}
+
+        def call(self, args, request):
+            if not args["text"]:
+                raise ToolError("text is empty")
+            return args["text"].upper()
+
+Protocol (SPEC section 6): ``ToolsAvailable`` from the constructor; ``ExecuteToolCall`` from the actor's own
+scope whose function name it owns; one ``ToolCallStatusUpdate`` with ``Done`` ``Ok`` or ``Err`` per call.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from wasmind_sdk.actor import ActorBase, on
+from wasmind_sdk.host import broadcast
+from wasmind_sdk.messages import (
+    ExecuteToolCall,
+    ToolCallResult,
+    ToolCallStatus,
+    ToolCallStatusUpdate,
+    ToolsAvailable,
+)
+from wasmind_sdk.messages import (
+    Tool as ToolDefinition,
+)
+
+
+class ToolError(Exception):
+    """Raise from ``call`` to answer the call with an ``Err`` result carrying this message."""
+
+
+class Tool(ActorBase):
+    """A tool actor. Set ``name``, ``description`` and ``parameters`` (JSON Schema) and implement ``call``.
+
+    An actor offering several tools overrides :meth:`definitions` and :meth:`call_tool` instead.
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    parameters: ClassVar[dict[str, Any]] = {"type": "object", "properties": {}}
+
+    def __init__(self, scope: str, config: str) -> None:
+        super().__init__(scope, config)
+        self._owned = {definition.function.name for definition in self.definitions()}
+        broadcast(ToolsAvailable(self.definitions()))
+
+    def definitions(self) -> list[ToolDefinition]:
+        """The tools this actor offers."""
+        return [ToolDefinition.define(self.name, self.description, self.parameters)]
+
+    def call(self, args: Any, request: ExecuteToolCall) -> ToolCallResult | str:
+        """Run one call; return the result (a string or a ``ToolCallResult``) or raise ``ToolError``."""
+        raise ToolError(f"tool '{self.name}' does not implement call()")
+
+    def call_tool(self, name: str, args: Any, request: ExecuteToolCall) -> ToolCallResult | str:
+        """Dispatch a call by tool name; the default calls :meth:`call`."""
+        return self.call(args, request)
+
+    @on(ExecuteToolCall, own_scope=True)
+    def _on_execute(self, request: ExecuteToolCall, envelope: Any) -> None:
+        function = request.tool_call.function
+        if function.name not in self._owned:
+            return
+        self.reply(request, self._run(function.name, request))
+
+    def _run(self, name: str, request: ExecuteToolCall) -> ToolCallStatus:
+        try:
+            args = request.tool_call.parsed_arguments()
+        except ValueError as err:
+            return ToolCallStatus.err(f"invalid arguments for tool '{name}': {err}")
+        try:
+            return ToolCallStatus.ok(self.call_tool(name, args, request))
+        except ToolError as err:
+            return ToolCallStatus.err(str(err))
+        except Exception as err:  # a bug in the tool is reported to the caller, not a trap
+            return ToolCallStatus.err(f"tool '{name}' failed: {type(err).__name__}: {err}")
+
+    def reply(self, request: ExecuteToolCall, status: ToolCallStatus) -> None:
+        """Send a status for ``request`` (use for ``AwaitingSystem`` or a late ``Done``)."""
+        broadcast(ToolCallStatusUpdate(status, request.tool_call.id, request.originating_request_id))
