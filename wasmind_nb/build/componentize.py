@@ -20,7 +20,9 @@ _APP_MODULE = "wasmind_app"
 # componentize-py finds the exported `actor` resource as class `Actor` in module `actor`; the app module
 # only has to import it.
 _APP_SOURCE = "import actor  # noqa: F401  (the exported resource lives in the actor's own actor.py)\n"
-_RUN_COMPONENTIZE = "import sys, componentize_py; sys.argv[0] = 'componentize-py'; sys.exit(componentize_py.script())"
+_RUN_COMPONENTIZE = (
+    "import sys, componentize_py; sys.argv[0] = 'componentize-py'; sys.exit(componentize_py.script())"
+)
 
 
 def componentize_version() -> str:
@@ -64,7 +66,9 @@ def build_python_actor(source: Path, cache: Path, name: str) -> Path:
         env = {**os.environ, "RUST_BACKTRACE": "0"}
         proc = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp)
         if proc.returncode != 0 or not staged.is_file():
-            raise BuildError(f"actor '{name}' ({source}) failed to build:\n{_essential(proc.stderr + proc.stdout)}")
+            raise BuildError(
+                f"actor '{name}' ({source}) failed to build:\n{_essential(proc.stderr + proc.stdout)}"
+            )
         shutil.move(staged, out.with_suffix(".partial"))
         os.replace(out.with_suffix(".partial"), out)
     return out

@@ -35,7 +35,9 @@ def wasm_for(spec: ActorSpec, cache: Path) -> Path:
     return build_python_actor(spec.source_path, cache, spec.name)
 
 
-def build_all(specs: Iterable[ActorSpec], cache: Path, *, progress: bool = True, jobs: int | None = None) -> dict[str, Path]:
+def build_all(
+    specs: Iterable[ActorSpec], cache: Path, *, progress: bool = True, jobs: int | None = None
+) -> dict[str, Path]:
     """Build (or find in the cache) the component file of every actor; returns name -> .wasm path."""
     specs = list(specs)
     unique: dict[Path, ActorSpec] = {}
@@ -89,7 +91,7 @@ def load_all(
     return {name: by_file[path] for name, path in wasm.items()}
 
 
-def _progress_bar(total: int, *, enabled: bool):  # noqa: ANN202 - tqdm's type
+def _progress_bar(total: int, *, enabled: bool):
     if not enabled:
         return None
     from tqdm.auto import tqdm

@@ -166,9 +166,9 @@ def envelope_record(
 ) -> Record:
     """The WIT ``message-envelope`` record."""
     rec = Record()
-    setattr(rec, "id", id_)
+    rec.id = id_
     setattr(rec, "message-type", message_type)
     setattr(rec, "from-actor-id", from_actor_id)
     setattr(rec, "from-scope", from_scope)
-    setattr(rec, "payload", payload)
+    rec.payload = payload
     return rec

@@ -264,7 +264,9 @@ class HostLinker:
             "body": builder(lambda s, b: replace(s, body=bytes(b))),
             "timeout": builder(lambda s, t: replace(s, timeout_s=int(t))),
             "retry": builder(lambda s, n, d: replace(s, max_attempts=int(n), base_delay_ms=int(d))),
-            "retry-on-status-codes": builder(lambda s, c: replace(s, retry_on_status=tuple(int(x) for x in c))),
+            "retry-on-status-codes": builder(
+                lambda s, c: replace(s, retry_on_status=tuple(int(x) for x in c))
+            ),
             "send": send,
         }
         with root.add_instance(_iface("http")) as inst:

@@ -227,9 +227,7 @@ class Runtime:
                 self.engine.engine,
                 lane.component,
                 label=lane.label,
-                preopens=tuple(
-                    Preopen(str(p.host_path), p.guest_path, p.read_only) for p in caps.fs
-                ),
+                preopens=tuple(Preopen(str(p.host_path), p.guest_path, p.read_only) for p in caps.fs),
                 limits=StoreLimits(max_memory_bytes=caps.max_memory_bytes),
             )
         return lane.instance
@@ -441,11 +439,15 @@ class Runtime:
         if mode == "pooled":
             lane = self._pools.get(spec.name)
             if lane is None:
-                lane = Lane(label=f"{spec.name} (pool)", spec=spec, component=self.components[spec.name], pooled=True)
+                lane = Lane(
+                    label=f"{spec.name} (pool)", spec=spec, component=self.components[spec.name], pooled=True
+                )
                 self._pools[spec.name] = lane
                 self._lanes.append(lane)
             return lane
-        lane = Lane(label=f"{spec.name}@{scope}", spec=spec, component=self.components[spec.name], pooled=False)
+        lane = Lane(
+            label=f"{spec.name}@{scope}", spec=spec, component=self.components[spec.name], pooled=False
+        )
         self._lanes.append(lane)
         return lane
 
@@ -537,7 +539,9 @@ class Runtime:
 
     def _notify_error(self, title: str, message: str, scope: str) -> None:
         body = {"level": "Error", "title": title, "message": message, "source": scope}
-        self.publish(USER_NOTIFICATION, _json_bytes(body), from_actor_id=COORDINATOR_SENDER, from_scope=ROOT_SCOPE)
+        self.publish(
+            USER_NOTIFICATION, _json_bytes(body), from_actor_id=COORDINATOR_SENDER, from_scope=ROOT_SCOPE
+        )
 
     def _wake_idle_waiters(self) -> None:
         waiters, self._idle_waiters = self._idle_waiters, []
