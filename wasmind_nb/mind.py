@@ -22,12 +22,14 @@ from wasmind_nb.config import Config
 from wasmind_nb.errors import IdleTimeout, WasmindError
 from wasmind_nb.host.engine import shared_engine
 from wasmind_nb.host.linker import HostLinker
+from wasmind_nb.llm.connection import LLMConnection, connect
 from wasmind_nb.paths import cache_dir
 from wasmind_nb.runtime.core import CONTEXT_SENDER, EXIT, Runtime
 from wasmind_nb.runtime.events import ActorFault, Envelope, RuntimeEvent
 from wasmind_nb.runtime.ids import ROOT_SCOPE
 
 ADD_MESSAGE = "wasmind.common.assistant.AddMessage"
+BASE_URL_UPDATE = "wasmind.common.litellm.BaseUrlUpdate"
 _linkers: dict[int, HostLinker] = {}
 
 
@@ -66,6 +68,8 @@ class Wasmind:
 
     ``config`` is a :class:`Config` or the path of a TOML file. ``working_dir`` is what actors see as the
     host's working directory (default: the current directory). ``seed`` makes scope ids reproducible.
+    ``llm`` scripts the embedded offline model (a list of replies, a ``Script``, a function of the
+    request, or a script file), overriding ``[llm] script``.
     """
 
     def __init__(
@@ -75,11 +79,14 @@ class Wasmind:
         working_dir: str | os.PathLike[str] | None = None,
         seed: int | None = 0,
         progress: bool = True,
+        llm: Any = None,
     ) -> None:
         self.config = config if isinstance(config, Config) else Config.from_file(config)
         self.working_dir = Path(working_dir or os.getcwd()).resolve()
         self.seed = seed
         self.progress = progress
+        self._script = llm
+        self.llm: LLMConnection | None = None
         self._runtime: Runtime | None = None
         self._engine = shared_engine()
         self._stopped = False
@@ -97,19 +104,22 @@ class Wasmind:
         linker = _linkers.get(id(self._engine))
         if linker is None:
             linker = _linkers.setdefault(id(self._engine), HostLinker(self._engine.engine))
-        from wasmind_nb.host.transport import UrllibTransport
-
+        self.llm = connect(self.config.llm, self._script, source=self.config.source_file)
         self._runtime = Runtime(
             self.config,
             self._engine,
             linker,
             components,
             loop=loop,
-            transport=UrllibTransport(),
+            transport=self.llm.transport,
             working_dir=self.working_dir,
             seed=self.seed,
         )
         self._engine.acquire_ticker()
+        url = {"base_url": self.llm.base_url, "models_available": self.llm.models}
+        self._runtime.publish(
+            BASE_URL_UPDATE, _payload_bytes(url), from_actor_id=CONTEXT_SENDER, from_scope=ROOT_SCOPE
+        )
         root = self._runtime.spawn(self.config.starting_actors, "root", parent=None)
         await asyncio.wrap_future(root.ready)
 
@@ -128,6 +138,8 @@ class Wasmind:
         finally:
             await asyncio.to_thread(runtime.close)
             self._engine.release_ticker()
+            if self.llm is not None:
+                self.llm.close()
 
     async def __aenter__(self) -> Wasmind:
         await self.start()

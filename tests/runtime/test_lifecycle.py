@@ -104,7 +104,7 @@ async def test_replayable_messages_reach_agents_spawned_later(make_config) -> No
         scope = await mind.spawn_agent(["echo"], name="late")
         await mind.broadcast("demo.Dump", None, scope=scope)
         await mind.wait_idle()
-        replays = [m for m in mind.messages if m.replay]
+        replays = [m for m in mind.messages if m.replay and m.seq > original.seq]
         assert [(m.message_type, m.json(), m.from_actor_id) for m in replays] == [
             (original.message_type, url, original.from_actor_id)
         ]
