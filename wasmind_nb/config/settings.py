@@ -1,0 +1,95 @@
+"""Run-wide settings: the ``[llm]`` and ``[runtime]`` tables.
+
+Relative paths resolve against ``base_dir``, passed as validation context (``{"base_dir": Path}``);
+without a context they resolve against the current directory.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+LLMMode = Literal["auto", "embedded", "remote", "record", "replay"]
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+API_KEY_MESSAGE = (
+    "API keys do not belong in a config file: remove 'api_key' and set 'api_key_env' to the name of "
+    'the environment variable that holds the key (for example api_key_env = "OPENAI_API_KEY")'
+)
+
+
+def _base_dir(info: ValidationInfo) -> Path:
+    context = info.context or {}
+    return Path(context.get("base_dir", "."))
+
+
+def _resolve_path(value: Any, info: ValidationInfo) -> Any:
+    """Turn a path string into an absolute path string resolved against the context's base_dir."""
+    if value is None:
+        return None
+    if not isinstance(value, str | Path):
+        raise ValueError("expected a path (a string)")
+    return str((_base_dir(info) / Path(value).expanduser()).resolve())
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class LLMSettings(_Settings):
+    """How actors reach a language model (the ``[llm]`` table). Keys are read from env variables only."""
+
+    mode: LLMMode = "auto"
+    base_url: str | None = None
+    api_key_env: str | None = None
+    models: list[str] = Field(default_factory=list)
+    script: str | None = None
+    trace: str | None = None
+    timeout_s: Annotated[float, Field(gt=0)] = 120.0
+    max_retries: Annotated[int, Field(ge=0)] = 3
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_inline_key(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "api_key" in data:
+            raise ValueError(API_KEY_MESSAGE)
+        return data
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("base_url must start with http:// or https://")
+        return value
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_NAME.fullmatch(value):
+            raise ValueError(
+                "api_key_env must be the NAME of an environment variable (such as OPENAI_API_KEY), not a key"
+            )
+        return value
+
+    @field_validator("script", "trace", mode="before")
+    @classmethod
+    def _resolve(cls, value: Any, info: ValidationInfo) -> Any:
+        return _resolve_path(value, info)
+
+
+class RuntimeSettings(_Settings):
+    """How the runtime hosts actors (the ``[runtime]`` table)."""
+
+    instances: Literal["isolated", "pooled"] = "isolated"
+    workers: Annotated[int, Field(ge=1)] = 8
+    handler_timeout_s: Annotated[float, Field(gt=0)] = 60.0
+    replayable: list[str] = Field(default_factory=lambda: ["wasmind.common.litellm.BaseUrlUpdate"])
+    cache_dir: Path | None = None
+
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _resolve(cls, value: Any, info: ValidationInfo) -> Any:
+        resolved = _resolve_path(value, info)
+        return Path(resolved) if isinstance(resolved, str) else resolved

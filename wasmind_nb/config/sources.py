@@ -1,0 +1,103 @@
+"""Turning a ``source`` table into a local actor: a Python source folder or a ``.wasm`` component."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from wasmind_nb.config.git import checkout, normalize_url, ref_label
+from wasmind_nb.config.manifest import MANIFEST_NAME, read_manifest
+from wasmind_nb.config.models import GitSource, ManifestFile, PathSource
+from wasmind_nb.config.specs import ActorKind
+from wasmind_nb.errors import ConfigError
+
+PYTHON_ENTRY = "actor.py"
+
+
+@dataclass(frozen=True)
+class LocatedActor:
+    """Where an actor's code is on this machine, and its manifest (None for a bare ``.wasm``)."""
+
+    source_path: Path
+    kind: ActorKind
+    manifest: ManifestFile | None = None
+    manifest_path: Path | None = None
+
+
+def source_identity(source: PathSource | GitSource, base_dir: Path) -> str:
+    """A string equal for two sources exactly when they name the same code (no cloning needed)."""
+    if isinstance(source, PathSource):
+        return str(_local_path(source, base_dir))
+    return f"{normalize_url(source.git, base_dir)}#{ref_label(source.git_ref)}:{source.sub_dir or ''}"
+
+
+def locate(
+    source: PathSource | GitSource, *, base_dir: Path, file: str, key: str, cache: Path | None = None
+) -> LocatedActor:
+    """Find the code that ``source`` (written at dotted ``key`` of ``file``) names.
+
+    Git sources are cloned under ``cache`` (None: the default cache folder).
+    """
+    if isinstance(source, PathSource):
+        path = _local_path(source, base_dir)
+        if not path.exists():
+            where = "path" if source.package is None else "package"
+            raise ConfigError(f"source path '{path}' does not exist", file=file, key=f"{key}.source.{where}")
+    else:
+        url = normalize_url(source.git, base_dir)
+        root = checkout(url, source.git_ref, cache=cache, file=file, key=f"{key}.source.git")
+        path = (root / source.sub_dir).resolve() if source.sub_dir else root
+        if not path.exists():
+            raise ConfigError(
+                f"sub_dir '{source.sub_dir}' does not exist in {url} ({ref_label(source.git_ref)})",
+                file=file,
+                key=f"{key}.source.sub_dir",
+            )
+    return inspect_actor(path, file=file, key=f"{key}.source")
+
+
+def inspect_actor(path: Path, *, file: str, key: str) -> LocatedActor:
+    """Classify an existing path as a Python actor folder or a ``.wasm`` component, reading its manifest."""
+    if path.is_file():
+        return _wasm_file(path, file=file, key=key)
+    manifest_path = path / MANIFEST_NAME
+    if not manifest_path.is_file():
+        raise ConfigError(f"actor folder '{path}' has no {MANIFEST_NAME}", file=file, key=key)
+    manifest = read_manifest(manifest_path)
+    if manifest.component is not None:
+        component = (path / manifest.component).resolve()
+        if not component.is_file():
+            raise ConfigError(
+                f"component '{component}' does not exist", file=str(manifest_path), key="component"
+            )
+        return LocatedActor(component, "wasm", manifest, manifest_path)
+    if (path / PYTHON_ENTRY).is_file():
+        return LocatedActor(path, "python", manifest, manifest_path)
+    raise ConfigError(
+        f"actor folder '{path}' has neither {PYTHON_ENTRY} (a Python actor) nor "
+        f'component = "<file>.wasm" in its {MANIFEST_NAME} (a prebuilt component)',
+        file=file,
+        key=key,
+    )
+
+
+def _wasm_file(path: Path, *, file: str, key: str) -> LocatedActor:
+    """A ``.wasm`` source; a ``Wasmind.toml`` beside it, if any, is its manifest."""
+    if path.suffix != ".wasm":
+        raise ConfigError(f"source '{path}' is neither a folder nor a .wasm file", file=file, key=key)
+    manifest_path = path.parent / MANIFEST_NAME
+    if not manifest_path.is_file():
+        return LocatedActor(path, "wasm")
+    manifest = read_manifest(manifest_path)
+    if manifest.component is not None and (path.parent / manifest.component).resolve() != path:
+        raise ConfigError(
+            f"this manifest names component '{manifest.component}', not '{path.name}'",
+            file=str(manifest_path),
+            key="component",
+        )
+    return LocatedActor(path, "wasm", manifest, manifest_path)
+
+
+def _local_path(source: PathSource, base_dir: Path) -> Path:
+    path = base_dir / Path(source.path).expanduser()
+    return (path / source.package if source.package else path).resolve()
