@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -41,20 +42,14 @@ def componentize(name: str, app_dir: Path, wit_dirs: list[Path], world: str) -> 
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
     module = "actor" if (app_dir / "actor.py").exists() else "app"
-    shim = app_dir.parent / f".{name}-shim"
-    shim.mkdir(exist_ok=True)
-    (shim / "wasmind_test_app.py").write_text(f"import {module}  # noqa: F401\n")
-    args = [sys.executable, "-c", "import sys, componentize_py; sys.exit(componentize_py.script())", "-q"]
-    for directory in wit_dirs:
-        args += ["-d", str(directory)]
-    args += ["-w", world, "componentize", "wasmind_test_app", "-p", str(shim), "-p", str(app_dir)]
-    args += ["-o", str(out.with_suffix(".partial"))]
-    try:
+    with tempfile.TemporaryDirectory() as shim:
+        (Path(shim) / "wasmind_test_app.py").write_text(f"from {module} import *  # noqa: F403\n")
+        args = [sys.executable, "-c", "import sys, componentize_py; sys.exit(componentize_py.script())", "-q"]
+        for directory in wit_dirs:
+            args += ["-d", str(directory)]
+        args += ["-w", world, "componentize", "wasmind_test_app", "-p", shim, "-p", str(app_dir)]
+        args += ["-o", str(out.with_suffix(".partial"))]
         subprocess.run(args, check=True, capture_output=True, env={**os.environ, "RUST_BACKTRACE": "0"})
-    finally:
-        for file in shim.iterdir():
-            file.unlink()
-        shim.rmdir()
     out.with_suffix(".partial").rename(out)
     return out
 
@@ -76,7 +71,8 @@ def wrong_world_wasm(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     (root / "app").mkdir()
     (root / "app" / "app.py").write_text(
-        "from wit_world import WitWorld\n\nclass WitWorld(WitWorld):\n    def run(self) -> int:\n        return 7\n"
+        "from wit_world import WitWorld\n\n"
+        "class WitWorld(WitWorld):\n    def run(self) -> int:\n        return 7\n"
     )
     return componentize("wrong_world", root / "app", [root / "wit"], "tests:other/other")
 
@@ -89,12 +85,13 @@ def extra_import_wasm(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "wit" / "world.wit").write_text(
         "package tests:extra@0.1.0;\n"
         "interface gadget { frob: func() -> u32; }\n"
-        "world extra { import gadget; import wasmind:actor/messaging@0.1.0; export wasmind:actor/actor@0.1.0; }\n"
+        "world extra {\n  import gadget;\n  import wasmind:actor/messaging@0.1.0;\n"
+        "  export wasmind:actor/actor@0.1.0;\n}\n"
     )
     (root / "app").mkdir()
     (root / "app" / "actor.py").write_text(
-        "from wit_world import exports\nfrom wit_world.imports import gadget, messaging\n\n"
-        "class Actor(exports.actor.Actor):\n"
+        "from wit_world.exports import actor as exported\nfrom wit_world.imports import gadget, messaging\n\n"
+        "class Actor(exported.Actor):\n"
         "    def __init__(self, scope, config):\n        pass\n"
         "    def handle_message(self, message):\n        messaging.broadcast('x', bytes([gadget.frob()]))\n"
         "    def destructor(self):\n        pass\n"
@@ -105,4 +102,3 @@ def extra_import_wasm(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-

@@ -23,7 +23,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import tomli_w
 
 from wasmind_nb.errors import ActorTrap, ComponentLoadError, ConfigError, SpawnError, WasmindError
 from wasmind_nb.host import context
@@ -427,7 +426,7 @@ class Runtime:
             scope=scope,
             spec=spec,
             lane=lane,
-            config_toml=tomli_w.dumps(spec.config) if spec.config else "",
+            config_toml=spec.config_toml(),
             listens_to=tuple(spec.listens_to) if spec.listens_to is not None else None,
             own_scope_only=spec.scope_filter == "own",
         )
