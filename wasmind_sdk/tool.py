@@ -35,7 +35,14 @@ from wasmind_sdk.messages import (
 
 
 class ToolError(Exception):
-    """Raise from ``call`` to answer the call with an ``Err`` result carrying this message."""
+    """Raise from ``call`` to answer the call with an ``Err`` result.
+
+    Pass a message, or a full ``ToolCallResult`` to control what the UI shows (``collapsed``/``expanded``).
+    """
+
+    def __init__(self, error: str | ToolCallResult) -> None:
+        self.result = error if isinstance(error, ToolCallResult) else None
+        super().__init__(error.content if isinstance(error, ToolCallResult) else error)
 
 
 class Tool(ActorBase):
@@ -80,7 +87,7 @@ class Tool(ActorBase):
         try:
             return ToolCallStatus.ok(self.call_tool(name, args, request))
         except ToolError as err:
-            return ToolCallStatus.err(str(err))
+            return ToolCallStatus.err(err.result or str(err))
         except Exception as err:  # a bug in the tool is reported to the caller, not a trap
             return ToolCallStatus.err(f"tool '{name}' failed: {type(err).__name__}: {err}")
 

@@ -135,3 +135,22 @@ def test_bad_capabilities_name_the_key(
     with pytest.raises(ConfigError, match=re.escape(expected)) as caught:
         Config.from_file(path)
     assert (caught.value.file, caught.value.key) == (str(path), f"actors.a.capabilities.{key}")
+
+
+def test_workdir_preopens_stay_relative_to_the_run(tmp_path) -> None:
+    from wasmind_nb.config import Config
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "actor.py").write_text("")
+    (tmp_path / "a" / "Wasmind.toml").write_text('actor_id = "t:a"\n')
+    config = Config.from_toml(
+        '[actors.a]\nsource = { path = "a" }\n'
+        'capabilities = { fs = [{ host = "$WORKDIR", guest = "/work" }, '
+        '{ host = "$WORKDIR/sub", guest = "/sub", read_only = false }] }\n',
+        base_dir=tmp_path,
+    )
+    whole, sub = config.actors["a"].capabilities.fs
+    assert whole.workdir_relative and sub.workdir_relative and not sub.read_only
+    run_dir = tmp_path / "run"
+    assert whole.resolve(run_dir) == run_dir.resolve()
+    assert sub.resolve(run_dir) == (run_dir / "sub").resolve()

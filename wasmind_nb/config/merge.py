@@ -73,16 +73,22 @@ def build_capabilities(values: Mapping[str, Any]) -> Capabilities:
     return Capabilities(**frozen)
 
 
+WORKDIR = "$WORKDIR"
+
+
+def _preopen(entry: Mapping[str, Any], base_dir: Path) -> Preopen:
+    """One ``fs`` entry: ``$WORKDIR[/sub]`` stays relative to the run's working directory; any other
+    host path is resolved from the declaring file's folder."""
+    host = str(entry["host"])
+    if host == WORKDIR or host.startswith(WORKDIR + "/"):
+        relative = Path(host[len(WORKDIR) :].lstrip("/") or ".")
+        return Preopen(relative, entry["guest"], entry["read_only"], workdir_relative=True)
+    return Preopen((base_dir / Path(host).expanduser()).resolve(), entry["guest"], entry["read_only"])
+
+
 def _resolve_capabilities(table: Mapping[str, Any], base_dir: Path) -> dict[str, Any]:
-    """Make ``fs`` host paths absolute, resolved from the declaring file's folder."""
+    """Make ``fs`` host paths absolute (or working-directory relative, for ``$WORKDIR``)."""
     resolved = dict(table)
     if "fs" in table:
-        resolved["fs"] = [
-            Preopen(
-                host_path=(base_dir / Path(entry["host"]).expanduser()).resolve(),
-                guest_path=entry["guest"],
-                read_only=entry["read_only"],
-            )
-            for entry in table["fs"]
-        ]
+        resolved["fs"] = [_preopen(entry, base_dir) for entry in table["fs"]]
     return resolved

@@ -15,11 +15,20 @@ ScopeFilter = Literal["all", "own"]
 
 @dataclass(frozen=True)
 class Preopen:
-    """A host folder visible to the guest at ``guest_path``."""
+    """A host folder visible to the guest at ``guest_path``.
+
+    With ``workdir_relative`` the host path is relative to the run's working directory (written
+    ``$WORKDIR`` or ``$WORKDIR/sub`` in TOML) and is resolved when the actor starts.
+    """
 
     host_path: Path
     guest_path: str
     read_only: bool = True
+    workdir_relative: bool = False
+
+    def resolve(self, working_dir: Path) -> Path:
+        """The absolute host folder for a run in ``working_dir``."""
+        return (working_dir / self.host_path).resolve() if self.workdir_relative else self.host_path
 
 
 @dataclass(frozen=True)

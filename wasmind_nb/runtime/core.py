@@ -226,7 +226,9 @@ class Runtime:
                 self.engine.engine,
                 lane.component,
                 label=lane.label,
-                preopens=tuple(Preopen(str(p.host_path), p.guest_path, p.read_only) for p in caps.fs),
+                preopens=tuple(
+                    Preopen(str(p.resolve(self.working_dir)), p.guest_path, p.read_only) for p in caps.fs
+                ),
                 limits=StoreLimits(max_memory_bytes=caps.max_memory_bytes),
             )
         return lane.instance
