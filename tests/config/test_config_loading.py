@@ -378,3 +378,15 @@ def test_config_toml_serialises_the_config_for_the_constructor(
     )
     assert config.actors["a"].config_toml() == "x = 1\n"
     assert config.actors["b"].config_toml() == ""
+
+
+def test_builtin_sources_name_the_shipped_actors(tmp_path) -> None:
+    from wasmind_nb.config import Config
+    from wasmind_nb.errors import ConfigError
+    from wasmind_nb.paths import builtin_actors_dir
+
+    config = Config.from_toml('[actors.bash]\nsource = { builtin = "execute_bash" }\n', base_dir=tmp_path)
+    assert config.actors["bash"].source_path == (builtin_actors_dir() / "execute_bash").resolve()
+    with pytest.raises(ConfigError, match=r"no built-in actor 'nosuch'.*execute_bash") as err:
+        Config.from_toml('[actors.x]\nsource = { builtin = "nosuch" }\n', base_dir=tmp_path)
+    assert err.value.key == "actors.x.source.builtin"

@@ -15,6 +15,7 @@ from wasmind_nb.config.specs import InstanceMode, ScopeFilter
 #: Union tags start with "<" so that error locations can drop them (see ``parse.dotted_key``).
 PATH_TAG = "<path source>"
 GIT_TAG = "<git source>"
+BUILTIN_TAG = "<builtin source>"
 
 
 class _Table(BaseModel):
@@ -78,7 +79,15 @@ class GitSource(_Table):
         return data
 
 
+class BuiltinSource(_Table):
+    """One of the actors shipped with wasmind-nb (``assistant``, ``execute_bash``, ...)."""
+
+    builtin: str
+
+
 def _source_tag(value: Any) -> str | None:
+    if isinstance(value, BuiltinSource) or (isinstance(value, dict) and "builtin" in value):
+        return BUILTIN_TAG
     if isinstance(value, GitSource) or (isinstance(value, dict) and ("git" in value or "url" in value)):
         return GIT_TAG
     if isinstance(value, PathSource) or (isinstance(value, dict) and "path" in value):
@@ -87,11 +96,16 @@ def _source_tag(value: Any) -> str | None:
 
 
 Source = Annotated[
-    Annotated[PathSource, Tag(PATH_TAG)] | Annotated[GitSource, Tag(GIT_TAG)],
+    Annotated[PathSource, Tag(PATH_TAG)]
+    | Annotated[GitSource, Tag(GIT_TAG)]
+    | Annotated[BuiltinSource, Tag(BUILTIN_TAG)],
     Discriminator(
         _source_tag,
         custom_error_type="source_kind",
-        custom_error_message="expected a table with 'path' (a folder or .wasm file) or 'git' (a repo URL)",
+        custom_error_message=(
+            "expected a table with 'path' (a folder or .wasm file), 'git' (a repo URL) "
+            "or 'builtin' (an actor shipped with wasmind-nb)"
+        ),
     ),
 ]
 
@@ -189,6 +203,6 @@ def _all_keys(*models: type[BaseModel]) -> frozenset[str]:
 
 #: Every key these files may contain, for "did you mean ...?" hints.
 KNOWN_KEYS = _all_keys(
-    GitRef, PathSource, GitSource, PreopenTable, CapabilitiesTable, ActorTable, ManifestFile, ConfigFile,
-    LLMSettings, RuntimeSettings,
+    GitRef, PathSource, GitSource, BuiltinSource, PreopenTable, CapabilitiesTable, ActorTable,
+    ManifestFile, ConfigFile, LLMSettings, RuntimeSettings,
 )  # fmt: skip

@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wasmind_nb.config.merge import Layer, build_capabilities, manifest_layer, merge_layers
-from wasmind_nb.config.models import ActorTable, ConfigFile, GitSource, OverrideTable, PathSource
+from wasmind_nb.config.models import (
+    ActorTable,
+    BuiltinSource,
+    ConfigFile,
+    GitSource,
+    OverrideTable,
+    PathSource,
+)
 from wasmind_nb.config.sources import LocatedActor, locate, source_identity
 from wasmind_nb.config.specs import ActorSpec
 from wasmind_nb.errors import ConfigError
@@ -23,7 +30,7 @@ class _Declared:
     """A declaration of a logical name together with its source, if it gives one."""
 
     layer: Layer
-    source: PathSource | GitSource | None
+    source: PathSource | GitSource | BuiltinSource | None
 
     @property
     def identity(self) -> str:

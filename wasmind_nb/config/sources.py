@@ -7,9 +7,12 @@ from pathlib import Path
 
 from wasmind_nb.config.git import checkout, normalize_url, ref_label
 from wasmind_nb.config.manifest import MANIFEST_NAME, read_manifest
-from wasmind_nb.config.models import GitSource, ManifestFile, PathSource
+from wasmind_nb.config.models import BuiltinSource, GitSource, ManifestFile, PathSource
 from wasmind_nb.config.specs import ActorKind
 from wasmind_nb.errors import ConfigError
+from wasmind_nb.paths import builtin_actors_dir
+
+AnySource = PathSource | GitSource | BuiltinSource
 
 PYTHON_ENTRY = "actor.py"
 
@@ -24,21 +27,37 @@ class LocatedActor:
     manifest_path: Path | None = None
 
 
-def source_identity(source: PathSource | GitSource, base_dir: Path) -> str:
+def builtin_names() -> list[str]:
+    """The actors shipped with wasmind-nb."""
+    return sorted(p.name for p in builtin_actors_dir().iterdir() if (p / MANIFEST_NAME).is_file())
+
+
+def source_identity(source: AnySource, base_dir: Path) -> str:
     """A string equal for two sources exactly when they name the same code (no cloning needed)."""
+    if isinstance(source, BuiltinSource):
+        return str((builtin_actors_dir() / source.builtin).resolve())
     if isinstance(source, PathSource):
         return str(_local_path(source, base_dir))
     return f"{normalize_url(source.git, base_dir)}#{ref_label(source.git_ref)}:{source.sub_dir or ''}"
 
 
 def locate(
-    source: PathSource | GitSource, *, base_dir: Path, file: str, key: str, cache: Path | None = None
+    source: AnySource, *, base_dir: Path, file: str, key: str, cache: Path | None = None
 ) -> LocatedActor:
     """Find the code that ``source`` (written at dotted ``key`` of ``file``) names.
 
     Git sources are cloned under ``cache`` (None: the default cache folder).
     """
-    if isinstance(source, PathSource):
+    if isinstance(source, BuiltinSource):
+        known = builtin_names()
+        if source.builtin not in known:
+            raise ConfigError(
+                f"there is no built-in actor '{source.builtin}' (built-in actors: {', '.join(known)})",
+                file=file,
+                key=f"{key}.source.builtin",
+            )
+        path = (builtin_actors_dir() / source.builtin).resolve()
+    elif isinstance(source, PathSource):
         path = _local_path(source, base_dir)
         if not path.exists():
             where = "path" if source.package is None else "package"
