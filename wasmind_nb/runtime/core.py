@@ -23,7 +23,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-
 from wasmind_nb.errors import ActorTrap, ComponentLoadError, ConfigError, SpawnError, WasmindError
 from wasmind_nb.host import context
 from wasmind_nb.host.engine import EPOCH_TICK_S, EngineHost

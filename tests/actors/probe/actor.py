@@ -1,7 +1,9 @@
 """Test actor: runs host capabilities on request and reports what came back.
 
-probe.Command {program, args?, cwd?, timeout_s?, max_output_bytes?, env?, env_clear?} -> probe.CommandResult
-probe.Http {method, url, headers?, body?, timeout_s?, max_attempts?, base_delay_ms?, retry_on?} -> probe.HttpResult
+probe.Command {program, args?, cwd?, timeout_s?, max_output_bytes?, env?, env_clear?}
+    -> probe.CommandResult
+probe.Http {method, url, headers?, body?, timeout_s?, max_attempts?, base_delay_ms?, retry_on?}
+    -> probe.HttpResult
 probe.HostInfo -> probe.HostInfoResult;  probe.ParentOf {scope} -> probe.ParentOfResult
 """
 
