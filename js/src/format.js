@@ -1,0 +1,102 @@
+// Shared constants and small formatting helpers.
+// Row layouts mirror wasmind_nb/notebook/widget.py (compact lists keep the synced state small).
+
+/** Agent row: [scope, name, parent, state, status, detail, actors, faults] */
+export const A_SCOPE = 0;
+export const A_NAME = 1;
+export const A_PARENT = 2;
+export const A_STATE = 3;
+export const A_STATUS = 4;
+export const A_DETAIL = 5;
+export const A_ACTORS = 6;
+export const A_FAULTS = 7;
+
+/** Message row: [seq, id, type, actor, scope, target, text, size, flags] */
+export const M_SEQ = 0;
+export const M_ID = 1;
+export const M_TYPE = 2;
+export const M_ACTOR = 3;
+export const M_SCOPE = 4;
+export const M_TARGET = 5;
+export const M_TEXT = 6;
+export const M_SIZE = 7;
+export const M_FLAGS = 8;
+
+/** Message flag bits. */
+export const FLAG_CUT = 1; // text is a prefix of the payload
+export const FLAG_REPLAY = 2; // a replayed (re-broadcast) message
+
+/** Fault row: [scope, actor, error, restarted] */
+export const F_SCOPE = 0;
+export const F_ACTOR = 1;
+export const F_ERROR = 2;
+
+export const STATUS_COLORS = {
+  processing: "#2f80ed",
+  waiting: "#e0a030",
+  done: "#27ae60",
+  error: "#d64545",
+  "": "#7f8c9b",
+};
+
+export const STATE_COLORS = {
+  exiting: "#aeb8c4",
+  exited: "#c4c9d0",
+  failed: "#8e1f1f",
+  spawning: "#a9b7c6",
+  unknown: "#b8bec6",
+};
+
+/** The fill colour of a node: lifecycle first (exited/failed greyed), then assistant status. */
+export function nodeColor(row) {
+  const state = row[A_STATE];
+  if (state !== "live") return STATE_COLORS[state] ?? STATE_COLORS.unknown;
+  return STATUS_COLORS[row[A_STATUS]] ?? STATUS_COLORS[""];
+}
+
+const COMMON = "wasmind.common.";
+
+/** `wasmind.common.assistant.StatusUpdate` -> `assistant.StatusUpdate`; custom types unchanged. */
+export function shortType(type) {
+  return type.startsWith(COMMON) ? type.slice(COMMON.length) : type;
+}
+
+/** A label for an agent: its name, or its scope when it has none. */
+export function agentLabel(row) {
+  return row ? row[A_NAME] || row[A_SCOPE] : "";
+}
+
+/** A one-line status description for an agent row. */
+export function statusLabel(row) {
+  const state = row[A_STATE];
+  const status = row[A_STATUS];
+  const detail = row[A_DETAIL];
+  const parts = [state];
+  if (status) parts.push(status);
+  if (detail) parts.push(detail);
+  return parts.join(" · ");
+}
+
+/** Bytes in a human unit. */
+export function formatSize(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** Pretty-prints JSON text; returns the text unchanged when it is not valid JSON. */
+export function prettyJson(text) {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
+
+/** Creates an element with a class and optional text. */
+export function h(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}

@@ -1,0 +1,541 @@
+"""``AgentView``: the live agent graph and message timeline of a Wasmind run, as an anywidget.
+
+The full state lives in synced traitlets of compact lists (rows), so a saved notebook re-renders the final
+state and a front end that connects later receives all of it. Live changes travel as batched *deltas*
+(custom messages), at most ``max_fps`` times a second, scheduled on the asyncio loop. The state lists
+are mutated in place when a delta is flushed, so trait change notifications (full resends) never fire
+for them; the front end applies the same delta to its copy.
+
+Rows (positions are shared with ``js/src/format.js``):
+
+- agent: ``[scope, name, parent, state, status, detail, actors, faults]``
+- message: ``[seq, id, type, actor, scope, target, text, size, flags]``
+- fault: ``[scope, actor, error, restarted]``
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import json
+import logging
+import pathlib
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple, Protocol
+
+import anywidget
+import traitlets
+
+from wasmind_nb.notebook.snapshot import render_html, summary_text
+from wasmind_nb.runtime.events import ROOT_SCOPE, ActorFault, AgentEvent, Envelope, RuntimeEvent
+
+__all__ = ["AgentSource", "AgentView", "MessageRow", "ViewState", "message_matches", "status_of"]
+
+log = logging.getLogger(__name__)
+
+STATIC = pathlib.Path(__file__).parent / "static"
+STATUS_TYPE = "wasmind.common.assistant.StatusUpdate"
+SPAWNED_TYPE = "wasmind.common.actors.AgentSpawned"
+
+# Runtime agent states / agent event changes -> the widget's lifecycle states.
+_STATES = {"spawned": "live", "running": "live"}
+
+# The scope a message is about: the first "agent" / "agent_id" field holding a scope (AddMessage,
+# RequestStatusUpdate, AgentSpawned, ...). A regex, not a JSON parse: it runs for every message.
+_TARGET = re.compile(rb'"agent(?:_id)?"\s*:\s*"([A-Za-z0-9]{6})"')
+
+FLAG_CUT = 1
+FLAG_REPLAY = 2
+
+# Agent and message row positions.
+A_SCOPE, A_NAME, A_PARENT, A_STATE, A_STATUS, A_DETAIL, A_ACTORS, A_FAULTS = range(8)
+M_SEQ, M_ID, M_TYPE, M_ACTOR, M_SCOPE, M_TARGET, M_TEXT, M_SIZE, M_FLAGS = range(9)
+
+Callback = Callable[[list[RuntimeEvent]], None]
+
+
+class AgentSource(Protocol):
+    """What ``AgentView`` needs from a runtime (``Wasmind`` provides it)."""
+
+    def observe(self, callback: Callback) -> Callable[[], None]:
+        """Calls ``callback`` with batches of events on the loop thread; returns an unsubscribe function."""
+        ...
+
+    @property
+    def agents(self) -> Mapping[str, Any]:
+        """Scope -> agent info (attributes or keys ``name``, ``parent``, ``actors``, optional ``state``
+        (spawning, running, exiting, exited, failed) and ``error``)."""
+        ...
+
+    @property
+    def messages(self) -> Sequence[Envelope]:
+        """Every envelope so far, in bus order."""
+        ...
+
+
+class Clock(Protocol):
+    """The part of an asyncio event loop the throttle uses (a fake one in tests)."""
+
+    def time(self) -> float: ...
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle | Any: ...
+
+
+class MessageRow(NamedTuple):
+    """A timeline row, as returned by ``AgentView.filtered_messages``."""
+
+    seq: int
+    id: str
+    type: str
+    actor: str
+    scope: str
+    target: str
+    text: str
+    size: int
+    flags: int
+
+
+def status_of(payload: object) -> tuple[str, str]:
+    """``(status, detail)`` of a ``StatusUpdate`` payload: processing/waiting/done/error, a short reason."""
+    status = payload.get("status") if isinstance(payload, dict) else None
+    kind, body = _variant(status)
+    if kind == "Processing":
+        return "processing", ""
+    if kind == "Wait":
+        reason, _ = _variant(body.get("reason") if isinstance(body, dict) else None)
+        return "waiting", reason
+    if kind == "Done":
+        result = body.get("result") if isinstance(body, dict) else None
+        tag, value = _variant(result)
+        if tag == "Err":
+            return "error", _short(str(value))
+        ok = value if isinstance(value, dict) else {}
+        summary = _short(str(ok.get("summary", "")))
+        return ("done" if ok.get("success", True) else "error"), summary
+    return "", ""
+
+
+def _variant(value: object) -> tuple[str, Any]:
+    """An externally tagged serde enum as ``(tag, body)``; unit variants are bare strings."""
+    if isinstance(value, str):
+        return value, None
+    if isinstance(value, dict) and len(value) == 1:
+        ((tag, body),) = value.items()
+        return str(tag), body
+    return "", None
+
+
+def _short(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def message_matches(row: Sequence[Any], scope: str = "", type: str = "", actor: str = "") -> bool:
+    """The timeline filter (same as the front end's): scope equals the sender or target scope; type and
+    actor are case-insensitive substrings of the message type and the sender actor id."""
+    scope, type, actor = scope.strip(), type.strip().lower(), actor.strip().lower()
+    if scope and scope not in (row[M_SCOPE], row[M_TARGET]):
+        return False
+    if type and type not in row[M_TYPE].lower():
+        return False
+    return not actor or actor in row[M_ACTOR].lower()
+
+
+def _field(info: Any, name: str, default: Any = None) -> Any:
+    if isinstance(info, Mapping):
+        return info.get(name, default)
+    return getattr(info, name, default)
+
+
+class ViewState:
+    """The rows the widget shows, and the delta produced by applying a batch of runtime events."""
+
+    def __init__(self, *, max_messages: int | None = 200_000, payload_preview: int = 2048) -> None:
+        self.max_messages = max_messages
+        self.payload_preview = payload_preview
+        self.agents: list[list[Any]] = []
+        self.messages: list[list[Any]] = []
+        self.faults: list[list[Any]] = []
+        self.index: dict[str, int] = {}
+        self.dropped = 0
+        self.last_seq = -1
+        self._changed: dict[int, None] = {}  # agent rows touched since the last delta, in order
+        self._new_messages = 0
+        self._new_faults = 0
+
+    @classmethod
+    def from_source(cls, source: AgentSource, **options: Any) -> ViewState:
+        """The state of a running (or finished) system: its message history, then its agent table."""
+        state = cls(**options)
+        state.apply(source.messages)
+        infos = source.agents
+        for scope, info in infos.items():
+            row = state._agent(scope, parent=_field(info, "parent"))
+            state._describe(row, _field(info, "name", ""), _field(info, "parent"), _field(info, "actors", ()))
+            state_name = str(_field(info, "state", None) or "live")
+            row[A_STATE] = _STATES.get(state_name, state_name)
+            if row[A_STATE] == "failed" and _field(info, "error"):
+                row[A_DETAIL] = _short(str(_field(info, "error")))
+        # Agents seen in the history but absent from the live table have exited.
+        for row in state.agents:
+            if row[A_SCOPE] not in infos and row[A_SCOPE] != ROOT_SCOPE and row[A_STATE] != "failed":
+                row[A_STATE] = "exited"
+        state.take_delta()
+        return state
+
+    def apply(self, events: Iterable[RuntimeEvent]) -> None:
+        """Applies events to the rows, recording what changed for the next delta."""
+        for event in events:
+            if isinstance(event, Envelope):
+                self._envelope(event)
+            elif isinstance(event, AgentEvent):
+                self._agent_event(event)
+            elif isinstance(event, ActorFault):
+                self._fault(event)
+        self._trim()
+
+    def take_delta(self) -> dict[str, Any] | None:
+        """The rows changed since the last call (``None`` if nothing changed)."""
+        if not (self._changed or self._new_messages or self._new_faults):
+            return None
+        count = min(self._new_messages, len(self.messages))
+        delta = {
+            "agents": [list(self.agents[i]) for i in self._changed],
+            "messages": self.messages[len(self.messages) - count :] if count else [],
+            "faults": self.faults[len(self.faults) - self._new_faults :] if self._new_faults else [],
+            "dropped": self.dropped,
+        }
+        self._changed.clear()
+        self._new_messages = self._new_faults = 0
+        return delta
+
+    def _agent(self, scope: str, parent: str | None = None) -> list[Any]:
+        """The row of ``scope``, created (after its parent's) if unknown."""
+        i = self.index.get(scope)
+        if i is not None:
+            return self.agents[i]
+        if parent is not None and parent != scope and parent not in self.index:
+            self._agent(parent)
+        name = "root" if scope == ROOT_SCOPE else ""
+        row: list[Any] = [scope, name, parent, "unknown", "", "", [], 0]
+        self.index[scope] = len(self.agents)
+        self.agents.append(row)
+        self._touch(scope)
+        return row
+
+    def _touch(self, scope: str) -> None:
+        self._changed[self.index[scope]] = None
+
+    def _describe(self, row: list[Any], name: str, parent: str | None, actors: Iterable[str]) -> None:
+        if name:
+            row[A_NAME] = name
+        if parent is not None and parent != row[A_SCOPE]:
+            if parent not in self.index:
+                self._agent(parent)
+            row[A_PARENT] = parent
+        actors = list(actors)
+        if actors:
+            row[A_ACTORS] = actors
+        self._touch(row[A_SCOPE])
+
+    def _agent_event(self, event: AgentEvent) -> None:
+        row = self._agent(event.scope, parent=event.parent)
+        self._describe(row, event.name, event.parent, event.actors)
+        row[A_STATE] = _STATES.get(event.change, event.change)
+        if event.change == "failed" and event.error:
+            row[A_DETAIL] = _short(event.error)
+
+    def _fault(self, fault: ActorFault) -> None:
+        row = self._agent(fault.scope)
+        row[A_FAULTS] += 1
+        self._touch(fault.scope)
+        self.faults.append([fault.scope, fault.actor, fault.error, fault.restarted])
+        self._new_faults += 1
+
+    def _envelope(self, env: Envelope) -> None:
+        if env.seq <= self.last_seq:
+            return  # already seen (history read at attach time, then delivered again)
+        self.last_seq = env.seq
+        parsed = self._parse(env)
+        found = _TARGET.search(env.payload) if b'"agent' in env.payload else None
+        target = found.group(1).decode() if found else ""
+        row = self._agent(env.from_scope)
+        if row[A_STATE] == "unknown" and env.from_scope != ROOT_SCOPE:
+            row[A_STATE] = "live"
+            self._touch(env.from_scope)
+        if env.message_type == STATUS_TYPE:
+            row[A_STATUS], row[A_DETAIL] = status_of(parsed)
+            self._touch(env.from_scope)
+        elif env.message_type == SPAWNED_TYPE and isinstance(parsed, dict) and target:
+            child = self._agent(target, parent=parsed.get("parent_agent"))
+            self._describe(
+                child, str(parsed.get("name") or ""), parsed.get("parent_agent"), parsed.get("actors") or ()
+            )
+            if child[A_STATE] == "unknown":
+                child[A_STATE] = "live"
+        payload = env.payload
+        cut = len(payload) > self.payload_preview
+        text = payload[: self.payload_preview].decode("utf-8", errors="replace")
+        flags = (FLAG_CUT if cut else 0) | (FLAG_REPLAY if env.replay else 0)
+        self.messages.append(
+            [
+                env.seq,
+                env.id,
+                env.message_type,
+                env.from_actor_id,
+                env.from_scope,
+                target,
+                text,
+                len(payload),
+                flags,
+            ]
+        )
+        self._new_messages += 1
+
+    @staticmethod
+    def _parse(env: Envelope) -> object:
+        """The payload as JSON, for the message types whose content changes the graph."""
+        if env.message_type not in (STATUS_TYPE, SPAWNED_TYPE):
+            return None
+        try:
+            return json.loads(env.payload)
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+    def _trim(self) -> None:
+        extra = len(self.messages) - self.max_messages if self.max_messages is not None else 0
+        if extra > 0:
+            del self.messages[:extra]
+            self.dropped += extra
+
+
+class Throttle:
+    """Runs ``action`` soon after ``request()``, at most once per ``interval`` seconds, on a loop."""
+
+    def __init__(
+        self, action: Callable[[], None], interval: float, clock: Callable[[], Clock | None]
+    ) -> None:
+        self._action = action
+        self._interval = interval
+        self._clock = clock
+        self._handle: Any = None
+        self._last = float("-inf")
+
+    @property
+    def pending(self) -> bool:
+        return self._handle is not None
+
+    def request(self) -> None:
+        if self._handle is not None:
+            return
+        loop = self._clock()
+        if loop is None:  # no loop (a plain script): flush at once
+            self._action()
+            return
+        now = loop.time()
+        delay = max(0.0, self._last + self._interval - now)
+        self._handle = loop.call_later(delay, self._fire)
+
+    def cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _fire(self) -> None:
+        self._handle = None
+        loop = self._clock()
+        self._last = loop.time() if loop is not None else self._last
+        self._action()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+class AgentView(anywidget.AnyWidget):
+    """Live agent graph + message timeline of a Wasmind system.
+
+    ``AgentView(mind)`` attaches at once; ``AgentView()`` then ``view.attach(mind)`` works too.
+    Filters (``filter_scope``, ``filter_type``, ``filter_actor``) are shared with the front end: clicking
+    an agent sets ``filter_scope``; setting them from Python filters the view.
+    """
+
+    _esm = STATIC / "widget.js"
+    _css = STATIC / "widget.css"
+
+    agents = traitlets.List().tag(sync=True)
+    messages = traitlets.List().tag(sync=True)
+    faults = traitlets.List().tag(sync=True)
+    meta = traitlets.Dict().tag(sync=True)
+    filter_scope = traitlets.Unicode("").tag(sync=True)
+    filter_type = traitlets.Unicode("").tag(sync=True)
+    filter_actor = traitlets.Unicode("").tag(sync=True)
+    height = traitlets.Int(480).tag(sync=True)
+
+    def __init__(
+        self,
+        mind: AgentSource | None = None,
+        *,
+        max_fps: float = 30.0,
+        max_messages: int | None = 200_000,
+        payload_preview: int = 2048,
+        loop: Clock | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._options = {"max_messages": max_messages, "payload_preview": payload_preview}
+        self._loop = loop
+        self._source: AgentSource | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._pending: list[RuntimeEvent] = []
+        self._throttle = Throttle(self.flush, 1.0 / max_fps, lambda: self._loop or _running_loop())
+        self._state = ViewState(**self._options)
+        self._publish()
+        self.on_msg(self._on_front_end_message)
+        if mind is not None:
+            self.attach(mind)
+
+    # -- source ---------------------------------------------------------------------------------------
+
+    def attach(self, source: AgentSource) -> None:
+        """Shows ``source``: its current state at once (a full state sync), then its changes as deltas."""
+        self.detach()
+        self._source = source
+        self._pending = []
+        # Subscribe before reading the history so nothing falls between the two; what the first batches
+        # repeat is dropped (envelopes by seq) or harmless (agent events are upserts, in order).
+        self._unsubscribe = source.observe(self._on_events)
+        self._state = ViewState.from_source(source, **self._options)
+        self._publish()
+
+    def detach(self) -> None:
+        """Stops following the source, keeping what was shown so far."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self.flush()
+
+    def close(self) -> None:
+        if hasattr(self, "_throttle"):  # ipywidgets may close a widget whose __init__ failed
+            self.detach()
+            self._source = None
+        super().close()
+
+    def _on_events(self, events: list[RuntimeEvent]) -> None:
+        try:
+            self._pending.extend(events)
+            self._throttle.request()
+        except Exception:  # an observer must never break the runtime
+            log.exception("AgentView could not take events")
+
+    # -- state and deltas -----------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Applies pending events to the state and sends them to the front end as one delta."""
+        self._throttle.cancel()
+        if not self._pending:
+            return
+        events, self._pending = self._pending, []
+        self._state.apply(events)
+        delta = self._state.take_delta()
+        if delta is None:
+            return
+        rev = self.meta["rev"] + 1
+        self.meta["rev"] = rev
+        self.meta["dropped"] = self._state.dropped
+        self._send_custom({"kind": "delta", "rev": rev, **delta})
+
+    def _send_custom(self, content: dict[str, Any]) -> None:
+        if self.comm is not None:
+            self.send(content)
+
+    def _publish(self) -> None:
+        """Replaces the synced state with ``self._state`` (one full sync, used on attach)."""
+        s = self._state
+        rev = self.meta.get("rev", 0) + 1 if self.meta else 0
+        with self.hold_sync():
+            self.agents, self.messages, self.faults = s.agents, s.messages, s.faults
+            self.meta = {"rev": rev, "dropped": s.dropped}
+        # Keep one set of lists: the ones the traits hold are the ones the state mutates.
+        s.agents, s.messages, s.faults = self.agents, self.messages, self.faults
+
+    def _on_front_end_message(self, _widget: object, content: object, _buffers: object) -> None:
+        if not isinstance(content, dict):
+            return
+        try:
+            self._answer(content)
+        except Exception:  # a bad request from a page must not raise in the kernel's comm handler
+            log.exception("AgentView could not answer %r", content.get("kind"))
+
+    def _answer(self, content: dict[str, Any]) -> None:
+        if content.get("kind") == "resync":
+            self.flush()
+            self._send_custom(
+                {
+                    "kind": "snapshot",
+                    "rev": self.meta["rev"],
+                    "dropped": self._state.dropped,
+                    "agents": self.agents,
+                    "messages": self.messages,
+                    "faults": self.faults,
+                }
+            )
+        elif content.get("kind") == "payload":
+            seq = int(content.get("seq", -1))
+            self._send_custom({"kind": "payload", "seq": seq, "text": self.payload_text(seq)})
+
+    def payload_text(self, seq: int) -> str | None:
+        """The full payload of message ``seq`` as text, if the source still has it."""
+        messages = self._source.messages if self._source is not None else []
+        i = bisect.bisect_left(messages, seq, key=lambda e: e.seq)
+        if i < len(messages) and messages[i].seq == seq:
+            return messages[i].payload.decode("utf-8", errors="replace")
+        return None
+
+    # -- filters --------------------------------------------------------------------------------------
+
+    def filter(self, scope: str | None = None, type: str | None = None, actor: str | None = None) -> None:
+        """Sets the timeline filters (``None`` leaves one unchanged, ``""`` clears it)."""
+        with self.hold_sync():
+            if scope is not None:
+                self.filter_scope = scope
+            if type is not None:
+                self.filter_type = type
+            if actor is not None:
+                self.filter_actor = actor
+
+    def filtered_messages(self) -> list[MessageRow]:
+        """The timeline rows that pass the current filters, oldest first."""
+        self.flush()
+        f = (self.filter_scope, self.filter_type, self.filter_actor)
+        return [MessageRow(*row) for row in self.messages if message_matches(row, *f)]
+
+    # -- static output --------------------------------------------------------------------------------
+
+    def summary(self) -> str:
+        """A short, stable one-line description (the ``text/plain`` output)."""
+        self.flush()
+        return summary_text(self.agents, self._state.dropped + len(self.messages))
+
+    def snapshot_html(self, last: int = 20) -> str:
+        """A self-contained HTML picture of the current state (no JavaScript needed)."""
+        self.flush()
+        return render_html(
+            self.agents, self.messages, total=self._state.dropped + len(self.messages), last=last
+        )
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, metadata = bundle
+        data["text/plain"] = self.summary()
+        data["text/html"] = self.snapshot_html()
+        return data, metadata
+
+    def __repr__(self) -> str:
+        return summary_text(self.agents, self._state.dropped + len(self.messages))
