@@ -1,0 +1,176 @@
+"""One chat completion: ``POST {base_url}/v1/chat/completions`` through the host's ``http`` capability.
+
+The host retries network errors, timeouts and the configured statuses (429 and 5xx by default) with
+exponential backoff; every failure left after that is an :class:`LLMError` with a title and a message for
+a ``UserNotification``. Replies are read leniently (``tool_calls: []`` is no tool calls, argument objects
+are re-encoded as JSON text, missing tool-call ids are made up) but anything that is not a chat completion
+is an error, never an exception that would trap the actor.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from settings import Settings
+
+from wasmind_sdk import HostError, http_request
+from wasmind_sdk.messages import AssistantMessage, ChatMessage, Tool, Usage
+
+_SNIPPET = 300
+_USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
+
+
+class LLMError(Exception):
+    """The model could not be asked, or its answer is unusable."""
+
+    def __init__(self, title: str, message: str) -> None:
+        super().__init__(f"{title}: {message}")
+        self.title = title
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Completion:
+    """The model's reply (without ``originating_request_id``) and the tokens it cost."""
+
+    message: AssistantMessage
+    usage: Usage
+
+
+def request_body(
+    settings: Settings, system: str, history: Sequence[ChatMessage], tools: Sequence[Tool]
+) -> dict[str, Any]:
+    """The JSON body: ``model``, ``messages`` (the system prompt first, unless it is empty) and ``tools``
+    (left out when there are none: some providers refuse an empty list)."""
+    messages = [{"role": "system", "content": system}] if system else []
+    for message in history:
+        data = message.to_json()
+        data.pop("originating_request_id", None)
+        messages.append(data)
+    body: dict[str, Any] = {"model": settings.model_name, "messages": messages}
+    if tools:
+        body["tools"] = [tool.to_json() for tool in tools]
+    if settings.temperature is not None:
+        body["temperature"] = settings.temperature
+    return body
+
+
+def complete(settings: Settings, base_url: str, body: dict[str, Any], request_id: str) -> Completion:
+    """Send ``body`` and read the reply. Raises :class:`LLMError`."""
+    url = f"{base_url.rstrip('/')}/v1/chat/completions"
+    try:
+        response = http_request(
+            "POST",
+            url,
+            json_body=body,
+            timeout_s=settings.request_timeout_s,
+            max_attempts=settings.max_attempts,
+            base_delay_ms=settings.base_delay_ms,
+            retry_on_status=list(settings.retry_on_status),
+        )
+    except HostError as err:
+        raise LLMError(
+            "LLM request failed",
+            f"POST {url} failed after up to {settings.max_attempts} attempt(s): {err}",
+        ) from None
+    if not 200 <= response.status < 300:
+        raise LLMError(
+            f"LLM returned HTTP {response.status}",
+            f"POST {url}: {_error_text(response.body)}",
+        )
+    return parse_completion(response.body, request_id)
+
+
+def parse_completion(body: bytes, request_id: str) -> Completion:
+    """Read a ``chat.completion`` object. Raises :class:`LLMError` if ``body`` is not one."""
+    try:
+        data = json.loads(body)
+    except ValueError as err:
+        raise LLMError("LLM reply is not JSON", f"{err}; the reply starts with {_snippet(body)!r}") from None
+    if not isinstance(data, dict):
+        raise _malformed(f"expected a JSON object, got {_snippet(body)!r}")
+    if "choices" not in data and isinstance(data.get("error"), dict | str):
+        raise LLMError("LLM returned an error", _error_text(body))
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise _malformed("'choices' is missing or empty")
+    message = choices[0].get("message")
+    if not isinstance(message, dict):
+        raise _malformed("'choices[0].message' is missing")
+    if message.get("role", "assistant") != "assistant":
+        raise _malformed(f"expected an assistant message, got role {message.get('role')!r}")
+    try:
+        reply = AssistantMessage.from_json(_normalised(message, request_id), "choices[0].message")
+    except ValueError as err:
+        raise _malformed(str(err)) from None
+    return Completion(reply, _usage(data.get("usage")))  # type: ignore[arg-type]
+
+
+def _normalised(message: dict[str, Any], request_id: str) -> dict[str, Any]:
+    out = {key: value for key, value in message.items() if key != "originating_request_id"}
+    out["role"] = "assistant"
+    content = out.get("content")
+    if isinstance(content, list):  # content parts: keep the text
+        out["content"] = "".join(p.get("text", "") for p in content if isinstance(p, dict)) or None
+    calls = out.get("tool_calls")
+    if not calls:
+        out.pop("tool_calls", None)
+    elif isinstance(calls, list):
+        out["tool_calls"] = [_normalised_call(call, request_id, i) for i, call in enumerate(calls)]
+    return out
+
+
+def _normalised_call(call: Any, request_id: str, index: int) -> Any:
+    if not isinstance(call, dict):
+        return call
+    call = dict(call)
+    if not call.get("id"):
+        call["id"] = f"call_{request_id}_{index}"
+    call.setdefault("type", "function")
+    function = call.get("function")
+    if isinstance(function, dict):
+        function = dict(function)
+        arguments = function.get("arguments")
+        if arguments is None:
+            function["arguments"] = "{}"
+        elif not isinstance(arguments, str):
+            function["arguments"] = json.dumps(arguments, ensure_ascii=False)
+        call["function"] = function
+    return call
+
+
+def _usage(value: Any) -> Usage:
+    if not isinstance(value, dict):
+        return Usage()
+
+    def count(key: str) -> int:
+        number = value.get(key)
+        return number if isinstance(number, int) and not isinstance(number, bool) else 0
+
+    prompt, completion = count("prompt_tokens"), count("completion_tokens")
+    total = count("total_tokens") or prompt + completion
+    extra = {k: v for k, v in value.items() if k not in _USAGE_KEYS}
+    return Usage(prompt, completion, total, extra)
+
+
+def _malformed(detail: str) -> LLMError:
+    return LLMError("LLM reply is malformed", detail)
+
+
+def _snippet(body: bytes) -> str:
+    text = body.decode("utf-8", errors="replace")
+    return text if len(text) <= _SNIPPET else text[:_SNIPPET] + "..."
+
+
+def _error_text(body: bytes) -> str:
+    """The ``error.message`` of an OpenAI-style error body, else the start of the body."""
+    try:
+        error = json.loads(body).get("error")
+    except (ValueError, AttributeError):
+        return _snippet(body)
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return error["message"]
+    return error if isinstance(error, str) else _snippet(body)
