@@ -19,6 +19,8 @@ import tomllib
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from wasmind_sdk.host import warn
+
 
 class EnvelopeLike(Protocol):
     """The fields of ``wasmind:actor/actor.message-envelope`` as componentize-py exposes them."""
@@ -96,7 +98,17 @@ class ActorBase:
         for name, decoder, own_scope in entries:
             if own_scope and message.from_scope != self.scope:
                 continue
-            getattr(self, name)(_decode(decoder, message.payload), message)
+            try:
+                value = _decode(decoder, message.payload)
+            except ValueError as err:
+                self.on_decode_error(message, err)
+                continue
+            getattr(self, name)(value, message)
+
+    def on_decode_error(self, envelope: EnvelopeLike, error: ValueError) -> None:
+        """A payload did not decode for its ``@on`` handler: log it and skip the message (a malformed
+        message from another actor is no reason to stop). Override to react differently."""
+        warn(f"{type(self).__name__} in {self.scope}: skipped a malformed {envelope.message_type}: {error}")
 
     def on_message(self, envelope: EnvelopeLike) -> None:
         """Called for messages that no ``@on`` handler takes. Does nothing by default."""

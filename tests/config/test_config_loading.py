@@ -210,7 +210,6 @@ def test_settings_defaults() -> None:
     config = Config.from_toml("")
     assert config.llm.mode == "auto"
     assert (config.llm.base_url, config.llm.api_key_env, config.llm.models) == (None, None, [])
-    assert (config.llm.timeout_s, config.llm.max_retries) == (120.0, 3)
     assert (config.runtime.instances, config.runtime.workers, config.runtime.handler_timeout_s) == (
         "isolated",
         8,
@@ -230,8 +229,6 @@ def test_settings_are_read_and_paths_resolved(write_config: WriteConfig, tmp_pat
         models = ["gpt-4o-mini"]
         script = "llm/script.json"
         trace = "traces/run.jsonl"
-        timeout_s = 5
-        max_retries = 0
         [runtime]
         instances = "pooled"
         workers = 2

@@ -141,3 +141,12 @@ async def test_exit_of_the_root_stops_everything(make_config) -> None:
         assert {info.state for info in mind.agents.values()} == {"exited"}
         byes = {p["scope"] for p in payloads(mind, "demo.Bye")}
         assert byes == set(mind.agents)
+
+
+async def test_a_config_without_starting_actors_starts_an_empty_root(make_config) -> None:
+    config = make_config('[actors.echo]\nsource = { path = "echo" }\n')
+    async with Wasmind(config, progress=False) as mind:
+        assert mind.agents["000000"].state == "running" and mind.agents["000000"].actors == ()
+        assert len([m for m in of_type(mind, ALL_ACTORS_READY) if m.from_scope == "000000"]) == 1
+        scope = await mind.spawn_agent(["echo"], name="first")
+        assert mind.agents[scope].parent == "000000"

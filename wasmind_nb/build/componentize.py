@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -38,8 +37,9 @@ def build_key(source: Path) -> str:
 
 
 def component_path(source: Path, cache: Path, name: str) -> Path:
-    """Where the component of ``source`` is (or will be) cached."""
-    return cache / "components" / f"{_safe(name)}-{build_key(source)}.wasm"
+    """Where the component of ``source`` is (or will be) cached: keyed by content only, so the same
+    source under several logical names (``worker_assistant``, ``manager_assistant``) builds once."""
+    return cache / "components" / f"{build_key(source)}.wasm"
 
 
 def build_python_actor(source: Path, cache: Path, name: str) -> Path:
@@ -72,10 +72,6 @@ def build_python_actor(source: Path, cache: Path, name: str) -> Path:
         shutil.move(staged, out.with_suffix(".partial"))
         os.replace(out.with_suffix(".partial"), out)
     return out
-
-
-def _safe(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
 
 
 def _essential(output: str) -> str:

@@ -47,8 +47,6 @@ class LLMSettings(_Settings):
     models: list[str] = Field(default_factory=list)
     script: str | None = None
     trace: str | None = None
-    timeout_s: Annotated[float, Field(gt=0)] = 120.0
-    max_retries: Annotated[int, Field(ge=0)] = 3
 
     @model_validator(mode="before")
     @classmethod

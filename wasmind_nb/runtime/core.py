@@ -416,6 +416,8 @@ class Runtime:
                 self._subs.add(actor)  # type: ignore[arg-type]
             for actor in agent.actors:
                 self._enqueue(actor.lane, Work.CONSTRUCT, actor)
+            if not agent.actors:  # nothing to construct (e.g. no starting_actors): ready at once
+                self._agent_ready(agent)
             return agent
 
     def _new_actor(self, name: str, scope: str) -> Actor:
@@ -505,8 +507,10 @@ class Runtime:
 
     # ------------------------------------------------------------------ observers and idleness
     def _emit(self, event: RuntimeEvent) -> None:
+        if not self._observers:
+            return  # nobody listens: keep nothing (mind.messages and mind.agents hold the history)
         self._outbox.append(event)
-        if self._observers and not self._flush_scheduled:
+        if not self._flush_scheduled:
             self._flush_scheduled = True
             try:
                 self.loop.call_soon_threadsafe(self._flush)
@@ -525,10 +529,13 @@ class Runtime:
                 log.exception("observer %r failed", observer)
 
     def observe(self, callback: Callable[[list[RuntimeEvent]], None]) -> Callable[[], None]:
-        """Call ``callback`` with batches of events on the loop thread; returns an unsubscribe function."""
+        """Call ``callback`` with batches of events on the loop thread; returns an unsubscribe function.
+
+        A new observer may also get the events of a batch that was pending when it subscribed; events
+        carry ``seq`` (envelopes) or are idempotent state changes (agents), so a reader can dedupe.
+        """
         with self._lock:
             self._observers.append(callback)
-            self._outbox.clear()
 
         def unsubscribe() -> None:
             with self._lock:
