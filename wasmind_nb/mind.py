@@ -16,9 +16,10 @@ from types import TracebackType
 from typing import Any
 
 import networkx as nx
+from wasmtime.component import Component
 
 from wasmind_nb.build.loader import load_all
-from wasmind_nb.config import Config
+from wasmind_nb.config import ActorSpec, Config
 from wasmind_nb.errors import IdleTimeout, WasmindError
 from wasmind_nb.host.engine import shared_engine
 from wasmind_nb.host.linker import HostLinker
@@ -172,6 +173,19 @@ class Wasmind:
         names = [actor_names] if isinstance(actor_names, str) else list(actor_names)
         agent = self.runtime.spawn(names, name or "+".join(names), parent=parent or ROOT_SCOPE)
         return await asyncio.wrap_future(agent.ready)
+
+    async def add_actor(self, spec: ActorSpec, *, component: Component | None = None) -> None:
+        """Make a new (or changed) actor spawnable in the running system.
+
+        Builds and compiles ``spec`` unless its compiled ``component`` is given. Agents already running
+        keep the version they were spawned with.
+        """
+        if component is None:
+            cache = cache_dir(self.config.runtime.cache_dir)
+            loaded = await asyncio.to_thread(load_all, [spec], self._engine, cache, progress=self.progress)
+            component = loaded[spec.name]
+        self.runtime.add_actor(spec, component)
+        self.config = self.runtime.config
 
     async def broadcast(self, message_type: str, payload: Any = None, scope: str = ROOT_SCOPE) -> Envelope:
         """Broadcast from the host, as if sent from ``scope`` (sender ``wasmind__context``).

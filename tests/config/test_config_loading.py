@@ -243,7 +243,6 @@ def test_settings_are_read_and_paths_resolved(write_config: WriteConfig, tmp_pat
     assert config.llm.api_key_env == "OPENAI_API_KEY"
     assert config.llm.script == str(tmp_path / "llm" / "script.json")
     assert config.llm.trace == str(tmp_path / "traces" / "run.jsonl")
-    assert (config.llm.timeout_s, config.llm.max_retries) == (5.0, 0)
     assert (config.runtime.instances, config.runtime.workers) == ("pooled", 2)
     assert config.runtime.replayable == []
     assert config.runtime.cache_dir == tmp_path / ".cache"

@@ -150,3 +150,15 @@ async def test_a_config_without_starting_actors_starts_an_empty_root(make_config
         assert len([m for m in of_type(mind, ALL_ACTORS_READY) if m.from_scope == "000000"]) == 1
         scope = await mind.spawn_agent(["echo"], name="first")
         assert mind.agents[scope].parent == "000000"
+
+
+async def test_actors_added_to_a_running_system_are_spawnable(make_config, actors_dir) -> None:
+    from wasmind_nb import ActorSpec
+
+    async with Wasmind(make_config(SINGLE), progress=False) as mind:
+        with pytest.raises(SpawnError, match="late"):
+            await mind.spawn_agent(["late"], name="too-early")
+        spec = ActorSpec(name="late", source_path=actors_dir / "echo", kind="python")
+        await mind.add_actor(spec)
+        scope = await mind.spawn_agent(["late"], name="now")
+        assert mind.agents[scope].actors == ("late",) and "late" in mind.config.actors

@@ -193,7 +193,7 @@ class Session:
             components = await load_actors([spec], shared_engine(), cache)
             self.inline[name] = spec
             if mind is not None:
-                _register(mind, spec, components[name])
+                await mind.add_actor(spec, component=components[name])
         where = "spawn it with `%wasmind spawn " + name + "`" if mind else "it joins the next start"
         print(f"actor '{name}' is ready; {where}")
         return spec
@@ -216,22 +216,6 @@ class Session:
 async def _shutdown(mind: Wasmind) -> None:
     """Shut ``mind`` down; an interrupt stops the waiting, never the shutdown itself."""
     await asyncio.shield(asyncio.ensure_future(mind.shutdown()))
-
-
-def _register(mind: Wasmind, spec: ActorSpec, component: Any) -> None:
-    """Make a newly built actor spawnable in a running ``Wasmind``.
-
-    Until the runtime has an API for this, it sets the config of both the ``Wasmind`` and its runtime and
-    adds the compiled component. Agents already running keep the actor version they were spawned with.
-    """
-    config = mind.config.with_actor(spec)
-    mind.config = config
-    runtime = mind.runtime
-    runtime.config = config
-    runtime.components[spec.name] = component
-    # A pool made for an earlier version of this actor must not take the new spawns (it keeps serving
-    # the actors it has).
-    runtime._pools.pop(spec.name, None)
 
 
 __all__ = ["Interrupted", "Session", "interruptible", "short"]

@@ -420,6 +420,13 @@ class Runtime:
                 self._agent_ready(agent)
             return agent
 
+    def add_actor(self, spec: ActorSpec, component: Component) -> None:
+        """Register (or replace) an actor type; spawns from now on use it, running agents keep theirs."""
+        with self._lock:
+            self.config = self.config.with_actor(spec)
+            self.components[spec.name] = component
+            self._pools.pop(spec.name, None)  # a pool of the old version keeps serving only its actors
+
     def _new_actor(self, name: str, scope: str) -> Actor:
         spec = self.config.actors[name]
         lane = self._lane_for(spec, scope)
