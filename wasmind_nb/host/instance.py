@@ -15,6 +15,8 @@ from wasmtime.component import Component, Record, ResourceAny
 
 from wasmind_nb.errors import ActorTrap, ComponentLoadError
 from wasmind_nb.host.linker import HostLinker, _iface
+from wasmind_nb.host.lowering import HandleMessageCall
+from wasmind_nb.runtime.events import Envelope
 
 _STDERR_KEEP = 16_000
 
@@ -88,6 +90,7 @@ class ComponentInstance:
         self._ctor = self._export(instance, iface, "[constructor]actor")
         self._handle = self._export(instance, iface, "[method]actor.handle-message")
         self._dtor = self._export(instance, iface, "[method]actor.destructor")
+        self._fast_handle = _FastHandle(HandleMessageCall(self._handle, self.store), self._handle)
 
     def _export(self, instance: Any, iface: Any, name: str) -> Any:
         index = instance.get_export_index(self.store, name, iface)
@@ -100,9 +103,18 @@ class ComponentInstance:
         """Call the actor constructor; returns the resource handle."""
         return self._call(self._ctor, "constructor", scope, config_toml)
 
-    def handle(self, actor: ResourceAny, envelope: Record) -> None:
-        """Call ``handle-message`` on one actor."""
-        self._call(self._handle, "handle-message", actor, envelope)
+    def handle(self, actor: ResourceAny, envelope: Envelope) -> None:
+        """Call ``handle-message`` on one actor (through the fast lowering of the envelope)."""
+        self._call(
+            self._fast_handle,
+            "handle-message",
+            actor,
+            envelope.id,
+            envelope.message_type,
+            envelope.from_actor_id,
+            envelope.from_scope,
+            envelope.payload,
+        )
 
     def destroy(self, actor: ResourceAny) -> None:
         """Call the actor's ``destructor`` method, then drop its resource."""
@@ -154,6 +166,22 @@ def _guest_traceback(output: str) -> str:
     """The guest's own report (a Python traceback), without the language runtime's panic lines."""
     lines = [line for line in output.strip().splitlines() if not line.startswith(_RUNTIME_NOISE)]
     return "\n".join(lines).strip()
+
+
+class _FastHandle:
+    """:class:`HandleMessageCall` in the ``func(store, *args)`` + ``post_return`` shape ``_call`` uses."""
+
+    __slots__ = ("_call", "_func")
+
+    def __init__(self, call: HandleMessageCall, func: Any) -> None:
+        self._call = call
+        self._func = func
+
+    def __call__(self, store: Any, *args: Any) -> None:
+        self._call(store, *args)
+
+    def post_return(self, store: Any) -> None:
+        self._func.post_return(store)
 
 
 def _describe(err: Exception) -> str:

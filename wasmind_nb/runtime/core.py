@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from wasmind_nb.errors import ActorTrap, ComponentLoadError, ConfigError, SpawnError, WasmindError
 from wasmind_nb.host import context
 from wasmind_nb.host.engine import EPOCH_TICK_S, EngineHost
-from wasmind_nb.host.instance import ComponentInstance, Preopen, StoreLimits, envelope_record
+from wasmind_nb.host.instance import ComponentInstance, Preopen, StoreLimits
 from wasmind_nb.runtime.events import ActorFault, AgentEvent, Envelope, RuntimeEvent
 from wasmind_nb.runtime.ids import ROOT_SCOPE, IdSource, correlation_id
 from wasmind_nb.runtime.state import Actor, Agent, Lane, Work
@@ -293,14 +293,11 @@ class Runtime:
                 agent.ready.set_exception(SpawnError(f"agent '{agent.name}' failed to spawn: {error}"))
 
     def _deliver(self, lane: Lane, actor: Actor, envelope: Envelope) -> None:
-        record = envelope_record(
-            envelope.id, envelope.message_type, envelope.from_actor_id, envelope.from_scope, envelope.payload
-        )
         instance = lane.instance
         assert instance is not None
         try:
             with context.entered(self._context(lane, actor, envelope.id)):
-                instance.handle(actor.handle, record)  # type: ignore[arg-type]
+                instance.handle(actor.handle, envelope)  # type: ignore[arg-type]
         except ActorTrap as err:
             self._actor_trapped(lane, actor, str(err))
 
