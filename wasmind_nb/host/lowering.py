@@ -25,10 +25,16 @@ _KIND_U8 = ffi.WASMTIME_COMPONENT_U8.value
 _KIND_STRING = ffi.WASMTIME_COMPONENT_STRING
 _KIND_LIST = ffi.WASMTIME_COMPONENT_LIST
 _KIND_RECORD = ffi.WASMTIME_COMPONENT_RECORD
+_CACHED_PAYLOAD_LIMIT = 4096
 
 
 class HandleMessageCall:
-    """Calls ``[method]actor.handle-message`` with an envelope given as five plain values."""
+    """Calls ``[method]actor.handle-message`` with an envelope given as five plain values.
+
+    The record's field names are converted once, and so is the last envelope's content, since a lane
+    of a pool hands one envelope to many actors in a row. The cached buffers are lent to the record for
+    the call and taken back before the record is freed, so the engine never frees them.
+    """
 
     def __init__(self, func: Func, store: Any) -> None:
         params = func.type(store).params
@@ -40,16 +46,27 @@ class HandleMessageCall:
             raise TypeError(f"unexpected message-envelope fields {names}")
         self._func = func
         self._self_type = self_type
+        self._names = [_byte_vec(name.encode()) for name in ENVELOPE_FIELDS]
+        self._key: tuple[str, str, str, str, bytes] | None = None
+        self._strings: list[Any] = []
+        self._payload: Any = None
 
     def __call__(
         self, store: Any, actor: Any, id_: str, message_type: str, sender: str, scope: str, payload: bytes
     ) -> None:
+        key = (id_, message_type, sender, scope, payload)
+        if key != self._key:
+            self._release_content()
+            self._strings = [_byte_vec(text.encode()) for text in key[:4]]
+            self._payload = _byte_list(payload)
+            self._key = key
         params = (_VAL * 2)()
         lowered = 0
+        record = None
         try:
             self._self_type.convert_to_c(store, actor, ctypes.pointer(params[0]))
             lowered = 1
-            _lower_envelope(params[1], (id_, message_type, sender, scope), payload)
+            record = self._lend(params[1])
             lowered = 2
             func = self._func
 
@@ -60,24 +77,60 @@ class HandleMessageCall:
 
             enter_wasm(run)
         finally:
+            if record is not None:
+                _take_back(record)
             for i in range(lowered):
                 ffi.wasmtime_component_val_delete(ctypes.byref(params[i]))
+            if len(payload) > _CACHED_PAYLOAD_LIMIT:
+                self._release_content()  # a lowered byte costs 32 bytes: keep only small ones around
+
+    def _lend(self, target: Any) -> Any:
+        """Point a new record at the cached names and content (shared, not copied)."""
+        record = ffi.wasmtime_component_valrecord_t()
+        ffi.wasmtime_component_valrecord_new_uninit(record, len(ENVELOPE_FIELDS))
+        entries = record.data
+        for i, text in enumerate(self._strings):
+            entries[i].name = self._names[i]
+            entries[i].val.kind = _KIND_STRING
+            entries[i].val.of.string = text
+        last = entries[len(ENVELOPE_FIELDS) - 1]
+        last.name = self._names[-1]
+        last.val.kind = _KIND_LIST
+        last.val.of.list = self._payload
+        target.kind = _KIND_RECORD
+        target.of.record = record
+        return entries
+
+    def _release_content(self) -> None:
+        for vec in self._strings:
+            ffi.wasm_byte_vec_delete(ctypes.byref(vec))
+        if self._payload is not None:
+            ffi.wasmtime_component_vallist_delete(ctypes.byref(self._payload))
+        self._strings, self._payload, self._key = [], None, None
+
+    def __del__(self) -> None:
+        try:
+            self._release_content()
+            for vec in self._names:
+                ffi.wasm_byte_vec_delete(ctypes.byref(vec))
+            self._names = []
+        except (AttributeError, TypeError):  # interpreter shutdown: the bindings are already gone
+            pass
 
 
-def _lower_envelope(target: Any, strings: tuple[str, str, str, str], payload: bytes) -> None:
-    record = ffi.wasmtime_component_valrecord_t()
-    ffi.wasmtime_component_valrecord_new_uninit(record, len(ENVELOPE_FIELDS))
-    entries = record.data
-    for i, (name, text) in enumerate(zip(ENVELOPE_FIELDS, strings, strict=False)):
-        entries[i].name = ffi.str_to_capi(name)
+def _take_back(entries: Any) -> None:
+    """Empty a lent record's names and values so that freeing the record frees only its own array."""
+    for i in range(len(ENVELOPE_FIELDS)):
+        entries[i].name = ffi.wasm_byte_vec_t()
         entries[i].val.kind = _KIND_STRING
-        entries[i].val.of.string = ffi.str_to_capi(text)
-    last = entries[len(ENVELOPE_FIELDS) - 1]
-    last.name = ffi.str_to_capi(ENVELOPE_FIELDS[-1])
-    last.val.kind = _KIND_LIST
-    last.val.of.list = _byte_list(payload)
-    target.kind = _KIND_RECORD
-    target.of.record = record
+        entries[i].val.of.string = ffi.wasm_byte_vec_t()
+
+
+def _byte_vec(data: bytes) -> Any:
+    """A C ``wasm_byte_vec_t`` holding a copy of ``data`` (one call instead of three)."""
+    vec = ffi.wasm_byte_vec_t()
+    ffi.wasm_byte_vec_new(ctypes.byref(vec), len(data), ctypes.cast(data, ctypes.POINTER(ctypes.c_ubyte)))
+    return vec
 
 
 def _byte_list(payload: bytes) -> Any:

@@ -14,7 +14,6 @@ Concurrency model
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import itertools
 import logging
 import os
@@ -29,6 +28,7 @@ from wasmind_nb.host.engine import EPOCH_TICK_S, EngineHost
 from wasmind_nb.host.instance import ComponentInstance, Preopen, StoreLimits
 from wasmind_nb.runtime.events import ActorFault, AgentEvent, Envelope, RuntimeEvent
 from wasmind_nb.runtime.ids import ROOT_SCOPE, IdSource, correlation_id
+from wasmind_nb.runtime.scheduler import LaneScheduler
 from wasmind_nb.runtime.state import Actor, Agent, Lane, Work
 from wasmind_nb.runtime.subscriptions import Subscriptions
 
@@ -101,9 +101,7 @@ class Runtime:
         self._flush_scheduled = False
         self._closed = False
         self.faults: list[ActorFault] = []
-        self._executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=config.runtime.workers, thread_name_prefix="wasmind-worker"
-        )
+        self._scheduler: LaneScheduler[Lane] = LaneScheduler(config.runtime.workers, self._run_lane)
 
     # ------------------------------------------------------------------ bus
     def publish(
@@ -169,7 +167,7 @@ class Runtime:
         self._pending += 1
         if not lane.scheduled and not self._closed:
             lane.scheduled = True
-            self._executor.submit(self._run_lane, lane)
+            self._scheduler.submit(lane)
 
     def _run_lane(self, lane: Lane) -> None:
         for _ in range(_FAIR_BATCH):
@@ -191,7 +189,7 @@ class Runtime:
                         self._wake_idle_waiters()
         with self._lock:
             if lane.items and not self._closed:
-                self._executor.submit(self._run_lane, lane)
+                self._scheduler.submit(lane)
             else:
                 lane.scheduled = False
 
@@ -594,7 +592,7 @@ class Runtime:
         """Stop the worker threads (after the caller has let the system exit)."""
         with self._lock:
             self._closed = True
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._scheduler.shutdown()
         self._flush()
 
 
