@@ -1,0 +1,46 @@
+"""Helpers shared by the benchmarks: configs, resident memory, a timer."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from wasmind_nb import Config
+
+HERE = Path(__file__).resolve().parent
+ACTOR_NAMES = ["a", "b", "c", "d", "e"]
+
+
+def bench_config(
+    instances: str, actors: list[str] = ACTOR_NAMES, starting: list[str] | None = None
+) -> Config:
+    """Five logical actors (one component) so an agent of all five is five Python actors."""
+    lines = [
+        f"starting_actors = {starting or []!r}".replace("'", '"'),
+        "[runtime]",
+        f'instances = "{instances}"',
+    ]
+    for name in actors:
+        lines += [f"[actors.{name}]", 'source = { path = "actors/bench" }']
+    return Config.from_toml("\n".join(lines) + "\n", base_dir=HERE)
+
+
+def rss_bytes() -> int:
+    """Resident memory of this process."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+@contextmanager
+def timed() -> Iterator[list[float]]:
+    """``with timed() as t: ...`` then ``t[0]`` is the elapsed seconds."""
+    box: list[float] = []
+    start = time.perf_counter()
+    try:
+        yield box
+    finally:
+        box.append(time.perf_counter() - start)

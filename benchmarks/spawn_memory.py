@@ -1,0 +1,60 @@
+"""Spawn rate (agents/s) and resident memory per agent, isolated vs pooled, agents of 5 Python actors.
+
+    python benchmarks/spawn_memory.py [--pooled N] [--isolated N]
+
+Targets (DESIGN.md): >= 500 agents/s pooled, >= 100 agents/s isolated; 10,000 live agents pooled.
+Upstream recompiles the component on every spawn; here a spawn never compiles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+
+from common import ACTOR_NAMES, bench_config, rss_bytes, timed
+
+from wasmind_nb import Wasmind
+
+
+async def measure(instances: str, agents: int, batch: int = 50) -> dict[str, float]:
+    async with Wasmind(bench_config(instances), progress=False) as mind:
+        await mind.wait_idle()
+        gc.collect()
+        before = rss_bytes()
+        with timed() as elapsed:
+            for start in range(0, agents, batch):
+                count = min(batch, agents - start)
+                await asyncio.gather(
+                    *(mind.spawn_agent(ACTOR_NAMES, name=f"w{start + i}") for i in range(count))
+                )
+            await mind.wait_idle(timeout=None)
+        gc.collect()
+        after = rss_bytes()
+        live = sum(1 for info in mind.agents.values() if info.alive) - 1
+        assert live == agents, (live, agents)
+    return {
+        "agents": agents,
+        "seconds": elapsed[0],
+        "agents_per_s": agents / elapsed[0],
+        "rss_per_agent_kib": (after - before) / agents / 1024,
+        "rss_total_mib": after / 2**20,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pooled", type=int, default=10_000)
+    parser.add_argument("--isolated", type=int, default=200)
+    args = parser.parse_args()
+    print(f"{'mode':<9} {'agents':>7} {'seconds':>8} {'agents/s':>9} {'KiB/agent':>10} {'RSS MiB':>8}")
+    for mode, count in (("isolated", args.isolated), ("pooled", args.pooled)):
+        r = asyncio.run(measure(mode, count))
+        print(
+            f"{mode:<9} {r['agents']:>7} {r['seconds']:>8.2f} {r['agents_per_s']:>9.0f} "
+            f"{r['rss_per_agent_kib']:>10.0f} {r['rss_total_mib']:>8.0f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
