@@ -24,7 +24,7 @@ from wasmind_sdk.host import (
     working_directory,
 )
 from wasmind_sdk.messages import decode, encode
-from wasmind_sdk.tool import Tool, ToolError
+from wasmind_sdk.tool import Tool, ToolError, parse_flag
 
 __all__ = [
     "ActorBase",
@@ -47,6 +47,7 @@ __all__ = [
     "os_info",
     "parent_scope",
     "parent_scope_of",
+    "parse_flag",
     "run_command",
     "spawn_agent",
     "warn",

@@ -45,6 +45,23 @@ class ToolError(Exception):
         super().__init__(error.content if isinstance(error, ToolCallResult) else error)
 
 
+_FLAG_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
+def parse_flag(value: Any, name: str, default: bool = False) -> bool:
+    """A boolean tool argument as models write it: JSON true/false or 0/1, or the words true/false,
+    yes/no, 1/0 in any case; ``None`` (absent) gives ``default``. Anything else raises ``ToolError``."""
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _FLAG_WORDS:
+        return _FLAG_WORDS[value.strip().lower()]
+    raise ToolError(f"'{name}' must be true or false (also yes/no, 1/0), got {value!r}")
+
+
 class Tool(ActorBase):
     """A tool actor. Set ``name``, ``description`` and ``parameters`` (JSON Schema) and implement ``call``.
 
