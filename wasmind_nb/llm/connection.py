@@ -5,7 +5,9 @@
 * ``remote``: use ``base_url``; the API key is read from the ``api_key_env`` variable and added by the
   host to requests for that origin only, so actors never see it and traces never hold it.
 * ``record``: as embedded/remote, and every exchange is appended to the ``trace`` file.
-* ``replay``: answer every request from the ``trace`` file, with no server and no network.
+* ``replay``: answer every request from the ``trace`` file, with no server and no network. Actors are
+  told the recorded run's base URL (nothing listens there; the replay answers first), so a replayed
+  run's messages are the recorded run's, byte for byte.
 
 Actors learn the URL from the replayable ``wasmind.common.litellm.BaseUrlUpdate`` message.
 """
@@ -98,7 +100,7 @@ def connect(settings: LLMSettings, script: Any = None, *, source: str | None = N
         if not settings.trace:
             raise ConfigError("mode 'replay' needs a trace file", file=source, key="llm.trace")
         replay = ReplayTransport(settings.trace, secret_env=secret_env, strict_order=False)
-        base_url = settings.base_url or REPLAY_BASE_URL
+        base_url = settings.base_url or replay.recorded_origin() or REPLAY_BASE_URL
         return LLMConnection(
             replay, base_url, list(settings.models), mode, replay=replay, secret_env=secret_env
         )

@@ -284,6 +284,13 @@ class ReplayTransport:
         self._mismatches: list[ReplayMismatch] = []
         self._lock = threading.Lock()
 
+    def recorded_origin(self) -> str | None:
+        """``scheme://host:port`` of the first recorded request (the base URL the recorded run used)."""
+        if not self._exchanges:
+            return None
+        parts = urlsplit(self._exchanges[0]["url"])
+        return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
     @property
     def remaining(self) -> int:
         """How many recorded exchanges have not been replayed."""
