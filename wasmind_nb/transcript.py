@@ -36,11 +36,12 @@ def _response(p: dict) -> str:
     message = p.get("message", {})
     calls = message.get("tool_calls") or []
     if calls:
-        names = ", ".join(
-            f"{c['function']['name']}({_short(c['function'].get('arguments', ''), 60)})" for c in calls
-        )
-        return f"assistant calls {names}"
-    return f"assistant: {_short(message.get('content') or '')}"
+        return "calls " + ", ".join(_call(c.get("function", {})) for c in calls)
+    return f"answers: {_short(message.get('content') or '')}"
+
+
+def _call(function: dict) -> str:
+    return f"{function.get('name')}({_short(function.get('arguments', ''), 60)})"
 
 
 def _tool_status(p: dict) -> str | None:
@@ -65,7 +66,8 @@ def _status(p: dict) -> str:
 
 
 def _spawned(p: dict) -> str:
-    return f"agent {p.get('name')} ({p.get('agent_id')}) spawned with {', '.join(p.get('actors', []))}"
+    actors = ", ".join(p.get("actors", [])) or "no actors"
+    return f"agent {p.get('name')} ({p.get('agent_id')}) spawned with {actors}"
 
 
 def _notification(p: dict) -> str:
