@@ -7,7 +7,6 @@ top-level ``await``). Guest code runs on worker threads, so the loop stays free 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from wasmind_nb.paths import cache_dir
 from wasmind_nb.runtime.core import CONTEXT_SENDER, EXIT, Runtime
 from wasmind_nb.runtime.events import ActorFault, Envelope, RuntimeEvent
 from wasmind_nb.runtime.ids import ROOT_SCOPE
+from wasmind_sdk.host import encode_payload
 
 ADD_MESSAGE = "wasmind.common.assistant.AddMessage"
 BASE_URL_UPDATE = "wasmind.common.litellm.BaseUrlUpdate"
@@ -51,17 +51,10 @@ class AgentInfo:
 
 
 def _payload_bytes(payload: Any) -> bytes:
-    if payload is None:
-        return b"null"
-    if isinstance(payload, bytes | bytearray):
-        return bytes(payload)
-    if isinstance(payload, str):
-        return payload.encode()
-    if hasattr(payload, "model_dump_json"):  # a pydantic model
+    """Wire bytes of what ``broadcast`` accepts: a pydantic model, or anything the SDK encodes."""
+    if hasattr(payload, "model_dump_json"):
         return payload.model_dump_json().encode()
-    if hasattr(payload, "to_json"):  # a wasmind_sdk message
-        payload = payload.to_json()
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    return encode_payload(payload)
 
 
 class Wasmind:

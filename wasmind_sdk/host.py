@@ -22,7 +22,9 @@ class HostError(Exception):
     """A host capability refused or failed (the message is the host's)."""
 
 
-def _payload_bytes(payload: Any) -> bytes:
+def encode_payload(payload: Any) -> bytes:
+    """Wire bytes of a payload: bytes as they are, text as UTF-8, a message object (``to_json``) or any
+    JSON value as compact JSON; ``None`` is JSON ``null``."""
     if payload is None:
         return b"null"
     if isinstance(payload, bytes | bytearray):
@@ -48,9 +50,9 @@ def broadcast(message: Any, payload: Any = None) -> None:
     """
 
     if isinstance(message, str):
-        _require(messaging).broadcast(message, _payload_bytes(payload))
+        _require(messaging).broadcast(message, encode_payload(payload))
     else:
-        _require(messaging).broadcast(message.MESSAGE_TYPE, _payload_bytes(message))
+        _require(messaging).broadcast(message.MESSAGE_TYPE, encode_payload(message))
 
 
 def log(level: str, message: str) -> None:

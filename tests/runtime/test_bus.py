@@ -79,3 +79,33 @@ async def test_slow_consumers_lose_nothing(make_config) -> None:
             await mind.broadcast("demo.Ping", {"i": i})
         await mind.wait_idle()
         assert [p["n"] for p in payloads(mind, "demo.Pong")] == list(range(1, 3001))
+
+
+async def test_broadcast_accepts_bytes_text_json_pydantic_and_sdk_messages(make_config) -> None:
+    from pydantic import BaseModel
+
+    from wasmind_sdk.messages import ToolsAvailable
+
+    class Note(BaseModel):
+        text: str
+        count: int
+
+    async with Wasmind(make_config(TWO_ECHOES), progress=False) as mind:
+        sent = [
+            await mind.broadcast("t.Bytes", b"\x00raw"),
+            await mind.broadcast("t.Text", "héllo"),
+            await mind.broadcast("t.Json", {"a": [1, 2], "b": None}),
+            await mind.broadcast("t.None"),
+            await mind.broadcast("t.Pydantic", Note(text="é", count=2)),
+            await mind.broadcast("t.Sdk", ToolsAvailable(tools=[])),
+        ]
+        assert [m.payload for m in sent] == [
+            b"\x00raw",
+            "héllo".encode(),
+            b'{"a":[1,2],"b":null}',
+            b"null",
+            '{"text":"é","count":2}'.encode(),
+            b'{"tools":[]}',
+        ]
+        with pytest.raises(Exception, match="unknown scope 'nosuch'"):
+            await mind.broadcast("t.Nowhere", None, scope="nosuch")

@@ -87,6 +87,19 @@ def _host_call(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _builder_method(table: ResourceTable, type_id: int, update: Callable[..., Any]) -> Callable[..., Any]:
+    """A builder method (``args``, ``header``, ...): a new handle holding ``update(old spec, *args)``.
+
+    The old handle keeps its own state: the guest drops every handle it gets, so the two must not share.
+    """
+
+    @_host_call
+    def method(store: Any, handle: Any, *args: Any) -> ResourceHost:
+        return ResourceHost.own(table.add(update(table.get(_rep(store, handle)), *args)), type_id)
+
+    return method
+
+
 def _record(**fields: Any) -> Record:
     rec = Record()
     for name, value in fields.items():
@@ -181,12 +194,7 @@ class HostLinker:
         table = self.commands
 
         def builder(update: Callable[..., CommandSpec]) -> Callable[..., ResourceHost]:
-            @_host_call
-            def method(store: Any, handle: Any, *args: Any) -> ResourceHost:
-                spec = update(table.get(_rep(store, handle)), *args)
-                return ResourceHost.own(table.add(spec), _CMD_T)
-
-            return method
+            return _builder_method(table, _CMD_T, update)
 
         @_host_call
         def constructor(store: Any, program: str) -> ResourceHost:
@@ -230,12 +238,7 @@ class HostLinker:
         table = self.requests
 
         def builder(update: Callable[..., HttpRequestSpec]) -> Callable[..., ResourceHost]:
-            @_host_call
-            def method(store: Any, handle: Any, *args: Any) -> ResourceHost:
-                spec = update(table.get(_rep(store, handle)), *args)
-                return ResourceHost.own(table.add(spec), _REQUEST_T)
-
-            return method
+            return _builder_method(table, _REQUEST_T, update)
 
         @_host_call
         def constructor(store: Any, method: str, url: str) -> ResourceHost:
