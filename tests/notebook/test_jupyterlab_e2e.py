@@ -29,22 +29,11 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+from tests.notebook.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_chromium
 from wasmind_nb.paths import cache_dir
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 KERNEL = "wasmind-e2e"
 NOTEBOOK = "e2e.ipynb"
 SERVER_START_S = 90.0
@@ -194,16 +183,15 @@ def labextension_installed(name: str) -> bool:
     return (Path(sys.prefix) / "share" / "jupyter" / "labextensions" / name / "package.json").is_file()
 
 
-def require_chromium() -> Any:
+def playwright_api() -> Any:
     """Playwright's sync API; skips the test without Debian's Chromium (or Playwright)."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent (apt-get install chromium)")
+    require_chromium()
     return pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[Lab]:
-    require_chromium()  # no server to start for a test that would be skipped
+    playwright_api()  # no server to start for a test that would be skipped
     root = tmp_path / "root"
     root.mkdir()
     make_notebook(root)
@@ -218,7 +206,7 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
 @pytest.fixture
 def chromium(tmp_path: Path) -> Iterator[Any]:
     """A fresh headless Chromium context (its own profile folder)."""
-    sync_api = require_chromium()
+    sync_api = playwright_api()
     with sync_api.sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
             str(tmp_path / "chromium-profile"),

@@ -11,28 +11,16 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.notebook.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, REPO, require_chromium
 from wasmind_nb.notebook.widget import STATIC, AgentView
 from wasmind_nb.runtime.events import AgentEvent, Envelope
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 STATUS = "wasmind.common.assistant.StatusUpdate"
 FILES = {
     "/": REPO / "js" / "test" / "harness.html",
@@ -72,8 +60,7 @@ def page_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent (apt-get install chromium)")
+    require_chromium()
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
