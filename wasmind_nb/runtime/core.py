@@ -20,9 +20,9 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from wasmind_nb.errors import ActorTrap, ComponentLoadError, ConfigError, SpawnError, WasmindError
+from wasmind_nb.errors import ActorTrap, ComponentLoadError, ConfigError, SpawnError
 from wasmind_nb.host import context
 from wasmind_nb.host.engine import EPOCH_TICK_S, EngineHost
 from wasmind_nb.host.instance import ComponentInstance, Preopen, StoreLimits
@@ -31,6 +31,7 @@ from wasmind_nb.runtime.ids import ROOT_SCOPE, IdSource, correlation_id
 from wasmind_nb.runtime.scheduler import LaneScheduler
 from wasmind_nb.runtime.state import Actor, Agent, Lane, Work
 from wasmind_nb.runtime.subscriptions import Subscriptions
+from wasmind_sdk.host import encode_payload
 
 if TYPE_CHECKING:
     from wasmtime.component import Component
@@ -54,12 +55,6 @@ CONTEXT_SENDER = "wasmind__context"
 COORDINATOR_SENDER = "wasmind__coordinator"
 _FAIR_BATCH = 64
 _LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
-
-
-def _json_bytes(value: Any) -> bytes:
-    import json
-
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 class Runtime:
@@ -89,7 +84,7 @@ class Runtime:
         self.agents: dict[str, Agent] = {}
         self._lock = threading.RLock()
         self._subs = Subscriptions()
-        self._lanes: list[Lane] = []
+        self._lanes: dict[int, Lane] = {}  # by id(lane); an isolated lane leaves with its actor
         self._pools: dict[str, Lane] = {}
         self._uids = itertools.count(1)
         self._pending = 0
@@ -263,7 +258,9 @@ class Runtime:
             "parent_agent": agent.parent,
             "actors": list(agent.actor_names),
         }
-        self.publish(AGENT_SPAWNED, _json_bytes(spawned), from_actor_id=CONTEXT_SENDER, from_scope=ROOT_SCOPE)
+        self.publish(
+            AGENT_SPAWNED, encode_payload(spawned), from_actor_id=CONTEXT_SENDER, from_scope=ROOT_SCOPE
+        )
         self.publish(ALL_ACTORS_READY, b"null", from_actor_id=COORDINATOR_SENDER, from_scope=agent.scope)
         self._replay_to(agent)
         self._emit(AgentEvent("spawned", agent.scope, agent.name, agent.parent, agent.actor_names))
@@ -347,6 +344,8 @@ class Runtime:
             lane.actors.pop(actor.uid, None)
             if not lane.pooled:
                 lane.instance = None  # free the store of an isolated actor
+                if not lane.items:
+                    self._lanes.pop(id(lane), None)
             agent = self.agents[actor.scope]
             agent.exited_count += 1
             if agent.state == "exiting" and all(a.state in ("exited", "failed") for a in agent.actors):
@@ -447,12 +446,12 @@ class Runtime:
                     label=f"{spec.name} (pool)", spec=spec, component=self.components[spec.name], pooled=True
                 )
                 self._pools[spec.name] = lane
-                self._lanes.append(lane)
+                self._lanes[id(lane)] = lane
             return lane
         lane = Lane(
             label=f"{spec.name}@{scope}", spec=spec, component=self.components[spec.name], pooled=False
         )
-        self._lanes.append(lane)
+        self._lanes[id(lane)] = lane
         return lane
 
     # ------------------------------------------------------------------ HostServices (called from guests)
@@ -549,7 +548,7 @@ class Runtime:
     def _notify_error(self, title: str, message: str, scope: str) -> None:
         body = {"level": "Error", "title": title, "message": message, "source": scope}
         self.publish(
-            USER_NOTIFICATION, _json_bytes(body), from_actor_id=COORDINATOR_SENDER, from_scope=ROOT_SCOPE
+            USER_NOTIFICATION, encode_payload(body), from_actor_id=COORDINATOR_SENDER, from_scope=ROOT_SCOPE
         )
 
     def _wake_idle_waiters(self) -> None:
@@ -576,7 +575,7 @@ class Runtime:
         """What is still queued or running, for timeout errors."""
         with self._lock:
             lines = []
-            for lane in self._lanes:
+            for lane in self._lanes.values():
                 if lane.running is None and not lane.items:
                     continue
                 running = ""
@@ -601,4 +600,4 @@ def _resolve(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
-__all__ = ["Runtime", "WasmindError"]
+__all__ = ["Runtime"]
