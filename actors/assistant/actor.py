@@ -58,6 +58,7 @@ from wasmind_sdk.messages import (
 )
 
 ACTOR_ID = "wasmind:assistant"
+ACTOR_FAILED = "wasmind.common.actors.ActorFailed"  # from the host: {scope, actor, error}
 CORRECTIONS = {
     "tool": (
         "Your last reply did not call a tool, and this agent must call one of its tools in every reply. "
@@ -78,6 +79,7 @@ class Actor(ActorBase):
         self.inbox = Inbox()
         self.history: list[ChatMessage] = []
         self.tools: dict[str, Tool] = {}
+        self.tool_owners: dict[str, str] = {}  # tool name -> the actor that announced it
         self.base_url = self.settings.base_url
         self.round: ToolRound | None = None
         self.queued: Status | None = None
@@ -134,9 +136,32 @@ class Actor(ActorBase):
             self._idle_or_submit()
 
     @on(ToolsAvailable, own_scope=True)
-    def _on_tools(self, msg: ToolsAvailable, _env: EnvelopeLike) -> None:
+    def _on_tools(self, msg: ToolsAvailable, env: EnvelopeLike) -> None:
         for tool in msg.tools:
             self.tools[tool.function.name] = tool
+            self.tool_owners[tool.function.name] = env.from_actor_id
+
+    @on(ACTOR_FAILED, own_scope=True)
+    def _on_actor_failed(self, failure: dict, _env: EnvelopeLike) -> None:
+        """A tool actor of this agent trapped: its tools are gone, and its pending calls fail now
+        (otherwise this agent would wait for their results forever)."""
+        actor = failure.get("actor")
+        lost = [name for name, owner in self.tool_owners.items() if owner == actor]
+        for name in lost:
+            self.tools.pop(name, None)
+            self.tool_owners.pop(name, None)
+        round_ = self.round
+        if round_ is None:
+            return
+        reason = str(failure.get("error", "")).strip().splitlines()[:1] or ["it trapped"]
+        for call in round_.calls:
+            if call.function.name in lost:
+                message = f"the tool's actor '{actor}' failed ({reason[0]}); the tool is no longer available"
+                round_.record(call.id, Err(ToolCallResult.text(message)))
+        if self._waiting_for(WaitingForTools):
+            self._set_status(StatusWait(round_.wait_reason()))
+        if round_.complete:
+            self._finish_round()
 
     @on(SystemPromptContribution)
     def _on_contribution(self, msg: SystemPromptContribution, _env: EnvelopeLike) -> None:

@@ -43,6 +43,13 @@ def message_finisher(messages: list[dict[str, Any]]) -> Reply:
     )
 
 
+def bomber(request: dict) -> Reply:
+    """Calls the trapping tool once; its call comes back as an error result, and then it only talks."""
+    if any(message.get("role") == "tool" for message in request["messages"]):
+        return Reply("The explode tool is broken.")
+    return Reply(tool_calls=[ToolCallSpec("explode", {})])
+
+
 def script() -> Router:
     return Router(
         {
@@ -66,7 +73,7 @@ def script() -> Router:
                 message_finisher,
                 Reply("Bomber crashed; Finisher gave up."),
             ),
-            role("Bomber"): [Reply(tool_calls=[ToolCallSpec("explode", {})])],
+            role("Bomber"): bomber,
             role("Finisher"): [
                 Reply(
                     tool_calls=[

@@ -50,6 +50,7 @@ ACTOR_READY = ACTORS + "ActorReady"
 ALL_ACTORS_READY = ACTORS + "AllActorsReady"
 AGENT_SPAWNED = ACTORS + "AgentSpawned"
 EXIT = ACTORS + "Exit"
+ACTOR_FAILED = ACTORS + "ActorFailed"  # ours: {scope, actor, error}, from the failed actor's scope
 USER_NOTIFICATION = "wasmind.common.ui.UserNotification"
 CONTEXT_SENDER = "wasmind__context"
 COORDINATOR_SENDER = "wasmind__coordinator"
@@ -307,6 +308,10 @@ class Runtime:
             fault = ActorFault(actor.scope, actor.name, error)
             self.faults.append(fault)
             self._emit(fault)
+            failed = {"scope": actor.scope, "actor": actor.name, "error": error}
+            self.publish(
+                ACTOR_FAILED, encode_payload(failed), from_actor_id=COORDINATOR_SENDER, from_scope=actor.scope
+            )
             self._notify_error(f"Actor {actor.name} in {actor.scope} failed", error, actor.scope)
             survivors = [a for a in lane.actors.values() if a.state == "ready"]
         if lane.pooled and survivors:
