@@ -89,7 +89,7 @@ def test_html_shows_the_tree_statuses_and_last_messages() -> None:
         "assistant.StatusUpdate",
         "Wait(WaitingForTools)",
         "→ #2 {agent, message}",
-        "2 bytes",
+        ">text</td>",  # a non-JSON payload: its kind, never its run-dependent size
         "4 messages",
     ):
         assert expected in html, expected
@@ -112,3 +112,17 @@ def test_empty_view_renders() -> None:
     assert data["text/plain"] == "AgentView: 0 agents, 0 messages"
     assert "no agents" in data["text/html"]
     assert "application/vnd.jupyter.widget-view+json" in data
+
+
+def test_payloads_cut_short_are_summarised_without_their_size() -> None:
+    from wasmind_nb.notebook import snapshot
+
+    row = [None] * 16
+    row[snapshot.M_TEXT], row[snapshot.M_SIZE], row[snapshot.M_TYPE] = (
+        '{"chat_state": {"messages": [',
+        4713,
+        "x.Y",
+    )
+    assert snapshot._payload_shape(row) == "{…}"
+    row[snapshot.M_TEXT] = "plain words"
+    assert snapshot._payload_shape(row) == "text"

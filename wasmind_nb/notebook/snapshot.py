@@ -157,14 +157,15 @@ def _short_type(message_type: str) -> str:
 
 
 def _payload_shape(m: Sequence[Any]) -> str:
-    """A run-independent summary of a payload: a status, the keys of an object, or a kind and size."""
+    """A run-independent summary of a payload: a status, the keys of an object, or its kind."""
     text, size = m[M_TEXT], m[M_SIZE]
     if size == 0:
         return ""
     try:
         value = json.loads(text)
-    except ValueError:
-        return f"{size} bytes"
+    except ValueError:  # a preview cut short, or not JSON: say what it is, never how long (run-dependent)
+        start = text.lstrip()[:1]
+        return {"{": "{…}", "[": "[…]"}.get(start, "text")
     if m[M_TYPE] == _STATUS_TYPE and isinstance(value, dict):
         return _status_shape(value.get("status"))
     if isinstance(value, dict):
