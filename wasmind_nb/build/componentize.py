@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
 
@@ -28,26 +29,35 @@ def componentize_version() -> str:
     return version("componentize-py")
 
 
-def build_key(source: Path) -> str:
-    """What a Python actor's component depends on: its sources, the SDK, the WIT, the tool version."""
+def build_key(source: Path, python_path: Sequence[Path] = ()) -> str:
+    """What a Python actor's component depends on: its sources, the folders its manifest adds to the
+    build (``python_path``), the SDK, the WIT and the tool version."""
+    extra = [(f"path{index}", folder) for index, folder in enumerate(python_path)]
     return content_key(
-        [("actor", source), ("sdk", sdk_dir()), ("wit", wit_dir())],
+        [("actor", source), *extra, ("sdk", sdk_dir()), ("wit", wit_dir())],
         [f"componentize-py={componentize_version()}", _APP_SOURCE],
     )
 
 
-def component_path(source: Path, cache: Path, name: str) -> Path:
+def component_path(source: Path, cache: Path, name: str, python_path: Sequence[Path] = ()) -> Path:
     """Where the component of ``source`` is (or will be) cached: keyed by content only, so the same
     source under several logical names (``worker_assistant``, ``manager_assistant``) builds once."""
-    return cache / "components" / f"{build_key(source)}.wasm"
+    return cache / "components" / f"{build_key(source, python_path)}.wasm"
 
 
-def build_python_actor(source: Path, cache: Path, name: str) -> Path:
-    """Return the cached component for the actor in ``source``, building it first if needed."""
+def build_python_actor(source: Path, cache: Path, name: str, python_path: Sequence[Path] = ()) -> Path:
+    """Return the cached component for the actor in ``source``, building it first if needed.
+
+    ``python_path`` folders are importable too, after the actor's own folder: an ``import`` finds the
+    actor's own module first, so a shared folder may hold an ``actor.py`` of its own.
+    """
     source = source.resolve()
     if not (source / "actor.py").is_file():
         raise BuildError(f"actor '{name}': {source} has no actor.py (a module `actor` with class `Actor`)")
-    out = component_path(source, cache, name)
+    for folder in python_path:
+        if not folder.is_dir():
+            raise BuildError(f"actor '{name}': python_path folder {folder} does not exist")
+    out = component_path(source, cache, name, python_path)
     if out.is_file():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -60,7 +70,9 @@ def build_python_actor(source: Path, cache: Path, name: str) -> Path:
             sys.executable, "-c", _RUN_COMPONENTIZE,
             "-q", "-d", str(wit_dir()), "-w", WORLD,
             "componentize", _APP_MODULE,
-            "-p", str(app_dir), "-p", str(source), "-p", str(sdk_dir().parent),
+            "-p", str(app_dir), "-p", str(source),
+            *(arg for folder in python_path for arg in ("-p", str(folder))),
+            "-p", str(sdk_dir().parent),
             "-o", str(staged),
         ]  # fmt: skip
         env = {**os.environ, "RUST_BACKTRACE": "0"}

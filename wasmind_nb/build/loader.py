@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 
 
 def _needs_build(spec: ActorSpec, cache: Path) -> bool:
-    return spec.kind == "python" and not component_path(spec.source_path, cache, spec.name).is_file()
+    return (
+        spec.kind == "python"
+        and not component_path(spec.source_path, cache, spec.name, spec.python_path).is_file()
+    )
 
 
 def wasm_for(spec: ActorSpec, cache: Path) -> Path:
@@ -32,7 +35,7 @@ def wasm_for(spec: ActorSpec, cache: Path) -> Path:
         if not spec.source_path.is_file():
             raise ComponentLoadError(f"actor '{spec.name}': component file {spec.source_path} does not exist")
         return spec.source_path
-    return build_python_actor(spec.source_path, cache, spec.name)
+    return build_python_actor(spec.source_path, cache, spec.name, spec.python_path)
 
 
 def build_all(

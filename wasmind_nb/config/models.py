@@ -185,6 +185,7 @@ class ManifestFile(_Table):
     component: str | None = None
     capabilities: CapabilitiesTable | None = None
     dependencies: dict[str, ActorTable] = Field(default_factory=dict)
+    python_path: list[str] = Field(default_factory=list)  # folders (relative to this file) built in too
 
 
 class ConfigFile(_Table):

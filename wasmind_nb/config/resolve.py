@@ -177,6 +177,7 @@ class _Resolver:
             scope_filter=merged.values.get("scope_filter", "all"),
             capabilities=build_capabilities(merged.capabilities),
             declared_in=(self.user.get(name) or self.dependencies[name]).layer.file,
+            python_path=_python_path(name, located),
         )
 
     def _required(self, name: str, own: Layer | None, winner: Layer | None) -> tuple[str, ...]:
@@ -195,6 +196,30 @@ class _Resolver:
                         key=layer.key_of("required_spawn_with"),
                     )
         return tuple(dict.fromkeys(required for _, names in lists for required in names))
+
+
+def _python_path(name: str, located: LocatedActor) -> tuple[Path, ...]:
+    """The folders a Python actor's manifest adds to its build, resolved from the manifest's folder."""
+    manifest, path = located.manifest, located.manifest_path
+    if manifest is None or path is None or not manifest.python_path:
+        return ()
+    if located.kind != "python":
+        raise ConfigError(
+            f"actor '{name}' is a prebuilt component; python_path applies to Python actors only",
+            file=str(path),
+            key="python_path",
+        )
+    folders = []
+    for index, entry in enumerate(manifest.python_path):
+        folder = (path.parent / entry).resolve()
+        if not folder.is_dir():
+            raise ConfigError(
+                f"actor '{name}': python_path folder '{entry}' does not exist (looked for {folder})",
+                file=str(path),
+                key=f"python_path[{index}]",
+            )
+        folders.append(folder)
+    return tuple(folders)
 
 
 def _names(names: Iterable[str]) -> str:

@@ -59,6 +59,7 @@ class ActorSpec:
     scope_filter: ScopeFilter = "all"
     capabilities: Capabilities = field(default_factory=Capabilities)
     declared_in: str = "<unknown>"
+    python_path: tuple[Path, ...] = ()  # extra folders of a Python actor's build (its manifest's python_path)
 
     def __post_init__(self) -> None:
         if not self.actor_id:
