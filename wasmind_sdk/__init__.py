@@ -24,6 +24,7 @@ from wasmind_sdk.host import (
     working_directory,
 )
 from wasmind_sdk.messages import decode, encode
+from wasmind_sdk.panel import MemberSpawnError, Panel, Round, Seat
 from wasmind_sdk.tool import Tool, ToolError, parse_flag
 
 __all__ = [
@@ -32,6 +33,10 @@ __all__ = [
     "EnvelopeLike",
     "HostError",
     "HttpResult",
+    "MemberSpawnError",
+    "Panel",
+    "Round",
+    "Seat",
     "Tool",
     "ToolError",
     "broadcast",

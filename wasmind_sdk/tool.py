@@ -81,11 +81,16 @@ class Tool(ActorBase):
         """The tools this actor offers."""
         return [ToolDefinition.define(self.name, self.description, self.parameters)]
 
-    def call(self, args: Any, request: ExecuteToolCall) -> ToolCallResult | str:
-        """Run one call; return the result (a string or a ``ToolCallResult``) or raise ``ToolError``."""
+    def call(self, args: Any, request: ExecuteToolCall) -> ToolCallResult | str | ToolCallStatus:
+        """Run one call; return the result (a string or a ``ToolCallResult``) or raise ``ToolError``.
+
+        A call that finishes later returns a ``ToolCallStatus`` such as ``ToolCallAwaitingSystem`` and
+        answers with :meth:`reply` once it is done."""
         raise ToolError(f"tool '{self.name}' does not implement call()")
 
-    def call_tool(self, name: str, args: Any, request: ExecuteToolCall) -> ToolCallResult | str:
+    def call_tool(
+        self, name: str, args: Any, request: ExecuteToolCall
+    ) -> ToolCallResult | str | ToolCallStatus:
         """Dispatch a call by tool name; the default calls :meth:`call`."""
         return self.call(args, request)
 
@@ -102,11 +107,12 @@ class Tool(ActorBase):
         except ValueError as err:
             return ToolCallStatus.err(f"invalid arguments for tool '{name}': {err}")
         try:
-            return ToolCallStatus.ok(self.call_tool(name, args, request))
+            result = self.call_tool(name, args, request)
         except ToolError as err:
             return ToolCallStatus.err(err.result or str(err))
         except Exception as err:  # a bug in the tool is reported to the caller, not a trap
             return ToolCallStatus.err(f"tool '{name}' failed: {type(err).__name__}: {err}")
+        return result if isinstance(result, ToolCallStatus) else ToolCallStatus.ok(result)
 
     def reply(self, request: ExecuteToolCall, status: ToolCallStatus) -> None:
         """Send a status for ``request`` (use for ``AwaitingSystem`` or a late ``Done``)."""

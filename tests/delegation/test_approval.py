@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,9 @@ def config(approvers: dict[str, list[str]]) -> Config:
             "reviewer_assistant": {"source": {"builtin": "assistant"}, "config": assistant},
             "approve": {"source": {"builtin": "approve"}},
             "request_changes": {"source": {"builtin": "request_changes"}},
+            "complete": {"source": {"builtin": "complete"}},
+            "execute_bash": {"source": {"builtin": "execute_bash"}},
+            "broken_assistant": {"source": {"builtin": "assistant"}},  # no model_name: it cannot start
         },
     }
     return Config.from_toml(tomli_w.dumps(data), base_dir=ROOT)
@@ -121,3 +125,46 @@ async def test_two_pending_edits_each_wait_for_their_own_approver(tmp_path: Path
         assert (tmp_path / name).read_text() == f"alpha\n{LONG_LINE}\ngamma\n"
     assert [r[:2] for r in tool_results(mind, ROOT_SCOPE)[2:]] == [("edit_file", "Ok")] * 2
     assert len(mind.agents) == 3  # one approver per edit
+
+
+async def test_an_approver_that_ends_without_answering_counts_as_a_refusal(tmp_path: Path) -> None:
+    leave = ToolCallSpec("complete", {"summary": "not my job", "success": False})
+    script = {f"marker:{CODER}": coder(BIG), f"marker:{REVIEWER}": [Reply(tool_calls=[leave])]}
+    mind = await run(tmp_path, {"reviewer": ["reviewer_assistant", "complete"]}, script)
+    assert (tmp_path / "a.txt").read_text() == ORIGINAL
+    name, outcome, content = tool_results(mind, ROOT_SCOPE)[1]
+    assert (name, outcome) == ("edit_file", "Err")
+    assert "ended without approving or requesting changes" in content
+
+
+async def test_an_edit_is_not_applied_if_the_file_changed_while_it_waited(tmp_path: Path) -> None:
+    touch = ToolCallSpec("execute_bash", {"command": "echo meddled >> a.txt"})
+    script = {
+        f"marker:{CODER}": coder(BIG),
+        f"marker:{REVIEWER}": by_turn(
+            Reply(tool_calls=[touch]), Reply(tool_calls=[ToolCallSpec("approve", {})])
+        ),
+    }
+    mind = await run(tmp_path, {"reviewer": ["reviewer_assistant", "execute_bash"]}, script)
+    assert (tmp_path / "a.txt").read_text() == ORIGINAL + "meddled\n"
+    name, outcome, content = tool_results(mind, ROOT_SCOPE)[1]
+    assert (name, outcome) == ("edit_file", "Err")
+    assert "approved but NOT applied: the file changed while it waited" in content
+
+
+async def test_an_approver_that_cannot_be_spawned_is_a_clear_error(tmp_path: Path) -> None:
+    mind = await run(tmp_path, {"ghost": ["no_such_actor"]}, {f"marker:{CODER}": coder(BIG)})
+    assert (tmp_path / "a.txt").read_text() == ORIGINAL
+    name, outcome, content = tool_results(mind, ROOT_SCOPE)[1]
+    assert (name, outcome) == ("edit_file", "Err")
+    assert "NOT applied" in content and "'ghost'" in content and "no_such_actor" in content
+    assert list(mind.agents) == [ROOT_SCOPE]
+
+
+async def test_an_approver_that_fails_to_start_counts_as_a_refusal(tmp_path: Path) -> None:
+    mind = await run(tmp_path, {"broken": ["broken_assistant"]}, {f"marker:{CODER}": coder(BIG)})
+    assert (tmp_path / "a.txt").read_text() == ORIGINAL
+    name, outcome, content = tool_results(mind, ROOT_SCOPE)[1]
+    assert (name, outcome) == ("edit_file", "Err")
+    assert re.search(r"- broken \(\w+\): failed: .*model_name", content)
+    assert mind.agents[mind.scope_of("broken")].state == "failed"
