@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.delegation.conftest import ROOT, ROOT_SCOPE
+from tests.delegation.conftest import ROOT, ROOT_SCOPE, tool_results
 from wasmind_nb import Wasmind
 
 pytestmark = pytest.mark.anyio
@@ -22,12 +22,17 @@ async def test_example_runs_offline(tmp_path: Path) -> None:
         assert mind.faults == []
         assert (tmp_path / "NOTES.md").read_text() == "# Notes\n\nA Wasmind delegation demo.\n"
         lead, writer = mind.scope_of("Docs lead"), mind.scope_of("Notes writer")
-        assert set(mind.graph.edges) == {(ROOT_SCOPE, lead), (lead, writer)}
-        assert mind.agents[lead].state == mind.agents[writer].state == "exited"
+        reviewer = mind.scope_of("plan_reviewer")
+        assert set(mind.graph.edges) == {(ROOT_SCOPE, reviewer), (ROOT_SCOPE, lead), (lead, writer)}
+        assert mind.agents[lead].state == mind.agents[writer].state == mind.agents[reviewer].state == "exited"
+        # the reviewer's feedback reached the main manager before it delegated
+        review = next(r for r in tool_results(mind, ROOT_SCOPE) if r[0] == "request_plan_review")
+        assert review[1] == "Ok" and "Have the worker show the file after writing it." in review[2]
         # the plan the main manager made is in its later prompts
         bodies = [r.json for r in mind.llm.server.requests if r.agent == "marker:You are the Main Manager"]
-        assert (
-            "Your plan: Project notes\n1. [ ] Write NOTES.md (pending)" in bodies[1]["messages"][0]["content"]
+        assert all(
+            "Your plan: Project notes\n1. [ ] Write NOTES.md (pending)" in body["messages"][0]["content"]
+            for body in bodies[1:]
         )
         final = [m.json() for m in mind.messages if m.message_type.endswith("assistant.Response")][-1]
         assert (
