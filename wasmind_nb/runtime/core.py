@@ -283,6 +283,7 @@ class Runtime:
                 if actor.state in ("ready", "pending"):
                     self._enqueue(actor.lane, Work.DESTROY, actor)
             culprit.lane.actors.pop(culprit.uid, None)
+            self._release_isolated(culprit.lane)
             self._emit(AgentEvent("failed", agent.scope, agent.name, agent.parent, agent.actor_names, error))
             self._notify_error(f"Agent '{agent.name}' ({agent.scope}) failed to spawn", error, agent.scope)
             if not agent.ready.done():
@@ -305,6 +306,7 @@ class Runtime:
             self._subs.remove(actor)  # type: ignore[arg-type]
             self._drop_queued(actor)
             lane.actors.pop(actor.uid, None)
+            self._release_isolated(lane)
             fault = ActorFault(actor.scope, actor.name, error)
             self.faults.append(fault)
             self._emit(fault)
@@ -347,15 +349,23 @@ class Runtime:
                 actor.state = "exited"
             actor.handle = None
             lane.actors.pop(actor.uid, None)
-            if not lane.pooled:
-                lane.instance = None  # free the store of an isolated actor
-                if not lane.items:
-                    self._lanes.pop(id(lane), None)
+            self._release_isolated(lane)
             agent = self.agents[actor.scope]
             agent.exited_count += 1
             if agent.state == "exiting" and all(a.state in ("exited", "failed") for a in agent.actors):
                 agent.state = "exited"
                 self._emit(AgentEvent("exited", agent.scope, agent.name, agent.parent, agent.actor_names))
+
+    def _release_isolated(self, lane: Lane) -> None:
+        """Free the store of an isolated actor that exited or failed, and forget its lane once idle.
+
+        A trapped store must not outlive the runtime: wasmtime's WASI worker threads can abort the
+        process if such a store is only freed while the interpreter exits."""
+        if lane.pooled:
+            return
+        lane.instance = None
+        if not lane.items:
+            self._lanes.pop(id(lane), None)
 
     def _drop_queued(self, actor: Actor) -> None:
         """Remove an actor's queued deliveries from its lane (it failed or its spawn failed)."""
@@ -598,6 +608,9 @@ class Runtime:
             self._closed = True
         self._scheduler.shutdown()
         self._flush()
+        with self._lock:
+            for lane in self._lanes.values():
+                lane.instance = None  # free every store now, not while the interpreter exits
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
