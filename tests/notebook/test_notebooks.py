@@ -34,7 +34,7 @@ def sanitize(text: str) -> str:
 
 
 def test_there_are_notebooks() -> None:
-    assert REPO / "notebooks" / "quickstart.ipynb" in NOTEBOOKS
+    assert {REPO / "notebooks" / name for name in ("quickstart.ipynb", "delegation.ipynb")} <= set(NOTEBOOKS)
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
