@@ -351,3 +351,18 @@ def test_without_autoawait_a_waiting_magic_returns_what_to_await(shell: Interact
         shell.autoawait = True
     pending = shell.user_ns.pop("pending")
     assert isinstance(pending, Pending) and "%wasmind stop: not run" in repr(pending)
+
+
+def test_workdir_sets_the_agents_working_directory(
+    shell: InteractiveShell, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "sub").mkdir()
+    ok(shell, "%wasmind start wasmind.toml --workdir sub", capsys)
+    assert shell.user_ns["mind"].working_dir == project / "sub"
+    shell.user_ns["there"] = project / "sub"
+    ok(shell, "%%wasmind config --workdir {there} --var other\nstarting_actors = []\n", capsys)
+    assert shell.user_ns["other"].working_dir == project / "sub"
+    ok(shell, "%wasmind start wasmind.toml", capsys)
+    assert shell.user_ns["mind"].working_dir == project  # the default: the current directory
+    error = error_of(run(shell, "%wasmind start wasmind.toml --workdir nowhere"))
+    assert isinstance(error, UsageError) and "--workdir nowhere: no such folder" in str(error)

@@ -12,6 +12,7 @@ import textwrap
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any, Literal
 
 from IPython.core.error import UsageError
@@ -46,6 +47,12 @@ Work = Callable[[], Awaitable[Any]]
     help="the variable that receives the Wasmind object (default: mind)",
 )
 @argument("--seed", type=int, default=0, metavar="N", help="seed of the scope ids (default: 0, reproducible)")
+@argument(
+    "--workdir",
+    metavar="DIR",
+    help="the agents' working directory: commands run and relative files resolve there "
+    "(default: the kernel's current directory)",
+)
 def _start_args() -> None:
     """Start a Wasmind from a config file: build and load its actors (with a progress bar), then spawn
     ``starting_actors`` into the root scope 000000. A Wasmind already running in this notebook is
@@ -60,6 +67,12 @@ def _start_args() -> None:
     help="the variable that receives the Wasmind object (default: mind)",
 )
 @argument("--seed", type=int, default=0, metavar="N", help="seed of the scope ids (default: 0, reproducible)")
+@argument(
+    "--workdir",
+    metavar="DIR",
+    help="the agents' working directory: commands run and relative files resolve there "
+    "(default: the kernel's current directory)",
+)
 def _config_args() -> None:
     """Cell magic: start a Wasmind from the TOML config in the cell body, like ``start``. Relative
     paths resolve from the notebook's folder (the kernel's working directory)."""
@@ -217,6 +230,16 @@ def wants_help(rest: str) -> bool:
     return "-h" in tokens or "--help" in tokens
 
 
+def workdir(args: argparse.Namespace) -> Path | None:
+    """The ``--workdir`` of start/config, checked: an existing folder (``None``: the current one)."""
+    if args.workdir is None:
+        return None
+    folder = Path(unquote(args.workdir)).expanduser()
+    if not folder.is_dir():
+        raise UsageError(f"--workdir {args.workdir}: no such folder")
+    return folder.resolve()
+
+
 def parse(sub: Subcommand, rest: str) -> argparse.Namespace:
     """Parse a subcommand's arguments; a ``UsageError`` names the subcommand and shows its usage."""
     try:
@@ -301,13 +324,13 @@ class WasmindMagics(Magics):
         args = parse(SUBCOMMANDS["start"], rest)
         check_var(args.var)
         config = self.session.config_from_file(unquote(args.config))
-        return partial(self.session.start, config, var=args.var, seed=args.seed)
+        return partial(self.session.start, config, var=args.var, seed=args.seed, workdir=workdir(args))
 
     def _config(self, rest: str, cell: str | None) -> Work:
         args = parse(SUBCOMMANDS["config"], rest)
         check_var(args.var)
         config = self.session.config_from_text(cell or "")
-        return partial(self.session.start, config, var=args.var, seed=args.seed)
+        return partial(self.session.start, config, var=args.var, seed=args.seed, workdir=workdir(args))
 
     def _spawn(self, rest: str, cell: str | None) -> Work:
         args = parse(SUBCOMMANDS["spawn"], rest)

@@ -109,8 +109,11 @@ class Session:
             raise short(err) from None
 
     # ------------------------------------------------------------------ lifecycle
-    async def start(self, config: Config, *, var: str = "mind", seed: int | None = 0) -> Wasmind:
-        """Stop the session's running ``Wasmind`` (if any), then start one for ``config``."""
+    async def start(
+        self, config: Config, *, var: str = "mind", seed: int | None = 0, workdir: Path | None = None
+    ) -> Wasmind:
+        """Stop the session's running ``Wasmind`` (if any), then start one for ``config`` whose agents
+        work in ``workdir`` (default: the current directory)."""
         async with interruptible("%wasmind start", "nothing was started"):
             old = self.mind
             if old is not None and old.running:
@@ -119,7 +122,7 @@ class Session:
             self._detach_views()
             cache = cache_dir(config.runtime.cache_dir)
             await load_actors(config.actors.values(), shared_engine(), cache)
-            mind = Wasmind(config, seed=seed, progress=False)
+            mind = Wasmind(config, seed=seed, progress=False, working_dir=workdir)
             try:
                 await mind.start()
             except BaseException:
