@@ -286,3 +286,19 @@ def test_retry_delay_doubles_and_is_capped() -> None:
     assert retry_delay_ms(0, 5) == 0
     assert retry_delay_ms(1, 4_000_000_000) == MAX_RETRY_DELAY_MS
     assert retry_delay_ms(2**63, 2) == MAX_RETRY_DELAY_MS
+
+
+def test_the_default_tls_context_is_loaded_at_the_first_https_request(
+    server: LoopbackServer, tls_server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[ssl.SSLContext] = []
+    real = ssl.create_default_context
+    monkeypatch.setattr(ssl, "create_default_context", lambda *a, **k: made.append(real(*a, **k)) or made[-1])
+    transport = UrllibTransport()
+    server.respond = lambda r: (200, [], b"plain")
+    assert send_request(HttpRequestSpec("GET", server.url()), OPEN, transport).body == b"plain"
+    assert made == []  # an offline (loopback, plain HTTP) run never loads the trust store
+    for _ in range(2):
+        error = send_request(HttpRequestSpec("GET", tls_server.url(scheme="https")), OPEN, transport)
+        assert isinstance(error, NetworkError) and "certificate" in error.message.lower()
+    assert len(made) == 1 and made[0].verify_mode == ssl.CERT_REQUIRED

@@ -7,11 +7,12 @@ isolated mode it holds one actor; in pooled mode many actors of one type, each i
 from __future__ import annotations
 
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import wasmtime
-from wasmtime.component import Component, Record, ResourceAny
+from wasmtime.component import Component, ExportIndex, Record, ResourceAny
 
 from wasmind_nb.errors import ActorTrap, ComponentLoadError
 from wasmind_nb.host.linker import HostLinker, _iface
@@ -84,16 +85,11 @@ class ComponentInstance:
             instance = host.linker.instantiate(self.store, component)
         except wasmtime.WasmtimeError as err:
             raise ComponentLoadError(f"{label}: cannot instantiate: {_describe(err)}") from None
-        iface = instance.get_export_index(self.store, _iface("actor"))
-        if iface is None:
-            raise ComponentLoadError(f"{label}: the component does not export {_iface('actor')}")
-        self._ctor = self._export(instance, iface, "[constructor]actor")
-        self._handle = self._export(instance, iface, "[method]actor.handle-message")
-        self._dtor = self._export(instance, iface, "[method]actor.destructor")
+        exports = _actor_exports(component, label)
+        self._ctor, self._handle, self._dtor = (self._export(instance, *export) for export in exports)
         self._fast_handle = _FastHandle(HandleMessageCall(self._handle, self.store), self._handle)
 
-    def _export(self, instance: Any, iface: Any, name: str) -> Any:
-        index = instance.get_export_index(self.store, name, iface)
+    def _export(self, instance: Any, name: str, index: ExportIndex | None) -> Any:
         func = instance.get_func(self.store, index) if index is not None else None
         if func is None:
             raise ComponentLoadError(f"{self.label}: the component's actor resource lacks `{name}`")
@@ -157,6 +153,28 @@ class ComponentInstance:
     def guest_output(self) -> str:
         """What the guest wrote to stdout/stderr since last asked."""
         return self._stderr.take()
+
+
+_ACTOR_FUNCS = ("[constructor]actor", "[method]actor.handle-message", "[method]actor.destructor")
+_exports: weakref.WeakKeyDictionary[Component, tuple[tuple[str, ExportIndex | None], ...]] = (
+    weakref.WeakKeyDictionary()
+)
+_exports_lock = threading.Lock()
+
+
+def _actor_exports(component: Component, label: str) -> tuple[tuple[str, ExportIndex | None], ...]:
+    """The export indices of the actor resource's functions, looked up once per component (they are
+    the same in every instance, and an isolated spawn instantiates a lot)."""
+    with _exports_lock:
+        found = _exports.get(component)
+        if found is None:
+            iface = component.get_export_index(_iface("actor"))
+            if iface is None:
+                raise ComponentLoadError(f"{label}: the component does not export {_iface('actor')}")
+            found = _exports[component] = tuple(
+                (name, component.get_export_index(name, iface)) for name in _ACTOR_FUNCS
+            )
+        return found
 
 
 _RUNTIME_NOISE = ("thread '<unnamed>'", "Python function threw", "note: run with", "error while executing at")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from typing import Protocol
@@ -68,8 +69,10 @@ class Transport(Protocol):
 class UrllibTransport:
     """The standard library's HTTP/1.1 client (``http.client``): one connection per request, no proxy.
 
-    ``ssl_context`` defaults to the system's trust store with verification on; ``max_body_bytes`` caps a
-    response body (``None``: no cap), beyond which the exchange fails as a network error.
+    ``ssl_context`` defaults to the system's trust store with verification on, loaded at the first
+    ``https`` request (loading it costs tens of milliseconds, and an offline run never needs it);
+    ``max_body_bytes`` caps a response body (``None``: no cap), beyond which the exchange fails as a
+    network error.
     """
 
     def __init__(
@@ -78,8 +81,15 @@ class UrllibTransport:
         ssl_context: ssl.SSLContext | None = None,
         max_body_bytes: int | None = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
-        self._ssl_context = ssl_context or ssl.create_default_context()
+        self._ssl_context = ssl_context
+        self._ssl_lock = threading.Lock()
         self._max_body_bytes = max_body_bytes
+
+    def _tls(self) -> ssl.SSLContext:
+        with self._ssl_lock:
+            if self._ssl_context is None:
+                self._ssl_context = ssl.create_default_context()
+            return self._ssl_context
 
     def send(
         self,
@@ -111,7 +121,7 @@ class UrllibTransport:
         parts = urlsplit(url)
         host, port = parts.hostname or "", parts.port
         if parts.scheme.lower() == "https":
-            return http.client.HTTPSConnection(host, port, timeout=timeout, context=self._ssl_context)
+            return http.client.HTTPSConnection(host, port, timeout=timeout, context=self._tls())
         return http.client.HTTPConnection(host, port, timeout=timeout)
 
     def _read_body(
