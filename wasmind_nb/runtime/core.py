@@ -501,14 +501,16 @@ class Runtime:
         elif spec.cwd is None:
             spec = dataclasses.replace(spec, cwd=str(self.working_dir))
         policy = CommandPolicy(allowed=caller.capabilities.commands, actor=caller.actor_name)
-        return run_command(spec, policy)
+        with self._scheduler.blocking():
+            return run_command(spec, policy)
 
     def send_http(self, caller: context.CallContext, spec: HttpRequestSpec) -> HttpResponse | RequestError:
         from wasmind_nb.host.httpclient import send_request
         from wasmind_nb.host.policy import HttpPolicy
 
         policy = HttpPolicy(allowed_hosts=caller.capabilities.http_hosts, actor=caller.actor_name)
-        return send_request(spec, policy, self.transport)
+        with self._scheduler.blocking():
+            return send_request(spec, policy, self.transport)
 
     def log_from(self, caller: context.CallContext, level: str, message: str) -> None:
         name = level.rsplit(".", 1)[-1].lower()
