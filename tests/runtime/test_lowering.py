@@ -28,13 +28,20 @@ VALUES = [
 ]
 
 
+@pytest.mark.parametrize("instances", ["isolated", "pooled"])
 @pytest.mark.parametrize("value", VALUES, ids=["null", "plain", "unicode", "large"])
-async def test_payloads_arrive_intact(make_config, value) -> None:
-    async with Wasmind(make_config(CONFIG), progress=False) as mind:
-        await mind.broadcast("demo.Echo", value)
+async def test_payloads_arrive_intact(make_config, value, instances) -> None:
+    config = make_config(CONFIG + f'[runtime]\ninstances = "{instances}"\n')
+    async with Wasmind(config, progress=False) as mind:
+        for name in ("second", "third"):  # pooled: one lowered envelope serves three actors in a row
+            await mind.spawn_agent(["echo"], name=name)
+        for _ in range(2):
+            await mind.broadcast("demo.Echo", value)
+        await mind.broadcast("demo.Echo", {"after": True})
         await mind.wait_idle()
-        (echoed,) = payloads(mind, "demo.Echoed")
-        assert echoed == value  # echo sends json.dumps(payload) as raw text: it parses back to the value
+        # echo sends json.dumps(payload) as raw text: it parses back to the value
+        echoed = sorted(json.dumps(p) for p in payloads(mind, "demo.Echoed"))  # actors run in parallel
+        assert echoed == sorted([json.dumps(value)] * 6 + [json.dumps({"after": True})] * 3)
 
 
 class RecordingHost:

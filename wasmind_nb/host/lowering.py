@@ -10,6 +10,7 @@ reference (``tests/runtime/test_lowering.py`` compares both).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 from typing import Any
 
@@ -31,9 +32,10 @@ _CACHED_PAYLOAD_LIMIT = 4096
 class HandleMessageCall:
     """Calls ``[method]actor.handle-message`` with an envelope given as five plain values.
 
-    The record's field names are converted once, and so is the last envelope's content, since a lane
-    of a pool hands one envelope to many actors in a row. The cached buffers are lent to the record for
-    the call and taken back before the record is freed, so the engine never frees them.
+    The envelope is lowered once into a record value and kept while the same envelope comes again, since
+    a lane of a pool hands one envelope to many actors in a row: a call then lowers only the actor
+    handle. The engine only reads the arguments of a call, so the kept record is freed by this object
+    alone, when the next envelope replaces it.
     """
 
     def __init__(self, func: Func, store: Any) -> None:
@@ -46,10 +48,8 @@ class HandleMessageCall:
             raise TypeError(f"unexpected message-envelope fields {names}")
         self._func = func
         self._self_type = self_type
-        self._names = [_byte_vec(name.encode()) for name in ENVELOPE_FIELDS]
         self._key: tuple[str, str, str, str, bytes] | None = None
-        self._strings: list[Any] = []
-        self._payload: Any = None
+        self._record: Any = None
 
     def __call__(
         self, store: Any, actor: Any, id_: str, message_type: str, sender: str, scope: str, payload: bytes
@@ -57,17 +57,14 @@ class HandleMessageCall:
         key = (id_, message_type, sender, scope, payload)
         if key != self._key:
             self._release_content()
-            self._strings = [_byte_vec(text.encode()) for text in key[:4]]
-            self._payload = _byte_list(payload)
+            self._record = _envelope_record(key)
             self._key = key
         params = (_VAL * 2)()
-        lowered = 0
-        record = None
+        lowered = False
         try:
             self._self_type.convert_to_c(store, actor, ctypes.pointer(params[0]))
-            lowered = 1
-            record = self._lend(params[1])
-            lowered = 2
+            lowered = True
+            params[1] = self._record  # a shallow copy: the engine reads the record, never frees it
             func = self._func
 
             def run() -> Any:
@@ -77,53 +74,38 @@ class HandleMessageCall:
 
             enter_wasm(run)
         finally:
-            if record is not None:
-                _take_back(record)
-            for i in range(lowered):
-                ffi.wasmtime_component_val_delete(ctypes.byref(params[i]))
+            if lowered:
+                ffi.wasmtime_component_val_delete(ctypes.byref(params[0]))
             if len(payload) > _CACHED_PAYLOAD_LIMIT:
                 self._release_content()  # a lowered byte costs 32 bytes: keep only small ones around
 
-    def _lend(self, target: Any) -> Any:
-        """Point a new record at the cached names and content (shared, not copied)."""
-        record = ffi.wasmtime_component_valrecord_t()
-        ffi.wasmtime_component_valrecord_new_uninit(record, len(ENVELOPE_FIELDS))
-        entries = record.data
-        for i, text in enumerate(self._strings):
-            entries[i].name = self._names[i]
-            entries[i].val.kind = _KIND_STRING
-            entries[i].val.of.string = text
-        last = entries[len(ENVELOPE_FIELDS) - 1]
-        last.name = self._names[-1]
-        last.val.kind = _KIND_LIST
-        last.val.of.list = self._payload
-        target.kind = _KIND_RECORD
-        target.of.record = record
-        return entries
-
     def _release_content(self) -> None:
-        for vec in self._strings:
-            ffi.wasm_byte_vec_delete(ctypes.byref(vec))
-        if self._payload is not None:
-            ffi.wasmtime_component_vallist_delete(ctypes.byref(self._payload))
-        self._strings, self._payload, self._key = [], None, None
+        if self._record is not None:
+            ffi.wasmtime_component_val_delete(ctypes.byref(self._record))
+        self._record, self._key = None, None
 
     def __del__(self) -> None:
-        try:
+        with contextlib.suppress(AttributeError, TypeError):  # at interpreter exit the bindings may be gone
             self._release_content()
-            for vec in self._names:
-                ffi.wasm_byte_vec_delete(ctypes.byref(vec))
-            self._names = []
-        except (AttributeError, TypeError):  # interpreter shutdown: the bindings are already gone
-            pass
 
 
-def _take_back(entries: Any) -> None:
-    """Empty a lent record's names and values so that freeing the record frees only its own array."""
-    for i in range(len(ENVELOPE_FIELDS)):
-        entries[i].name = ffi.wasm_byte_vec_t()
+def _envelope_record(key: tuple[str, str, str, str, bytes]) -> Any:
+    """A record value owning copies of the envelope's four strings and payload."""
+    record = ffi.wasmtime_component_valrecord_t()
+    ffi.wasmtime_component_valrecord_new_uninit(record, len(ENVELOPE_FIELDS))
+    entries = record.data
+    for i, text in enumerate(key[:4]):
+        entries[i].name = _byte_vec(ENVELOPE_FIELDS[i].encode())
         entries[i].val.kind = _KIND_STRING
-        entries[i].val.of.string = ffi.wasm_byte_vec_t()
+        entries[i].val.of.string = _byte_vec(text.encode())
+    last = entries[len(ENVELOPE_FIELDS) - 1]
+    last.name = _byte_vec(ENVELOPE_FIELDS[-1].encode())
+    last.val.kind = _KIND_LIST
+    last.val.of.list = _byte_list(key[4])
+    value = _VAL()
+    value.kind = _KIND_RECORD
+    value.of.record = record
+    return value
 
 
 def _byte_vec(data: bytes) -> Any:
