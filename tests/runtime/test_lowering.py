@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 import pytest
@@ -14,6 +15,7 @@ from wasmind_nb.host import context
 from wasmind_nb.host.engine import shared_engine
 from wasmind_nb.host.instance import ComponentInstance, envelope_record
 from wasmind_nb.host.linker import HostLinker
+from wasmind_nb.host.lowering import _Lowered
 from wasmind_nb.paths import cache_dir
 from wasmind_nb.runtime.events import Envelope
 
@@ -42,6 +44,8 @@ async def test_payloads_arrive_intact(make_config, value, instances) -> None:
         # echo sends json.dumps(payload) as raw text: it parses back to the value
         echoed = sorted(json.dumps(p) for p in payloads(mind, "demo.Echoed"))  # actors run in parallel
         assert echoed == sorted([json.dumps(value)] * 6 + [json.dumps({"after": True})] * 3)
+    gc.collect()  # the stopped system's instances are gone: so are the envelopes lowered for them
+    assert not [key for key in _Lowered._live if b'"after"' in key[4]]
 
 
 class RecordingHost:

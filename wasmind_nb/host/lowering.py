@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-from typing import Any
+import threading
+from typing import Any, ClassVar
 
 from wasmtime import _ffi as ffi
 from wasmtime.component import Func, RecordType
@@ -32,10 +33,9 @@ _CACHED_PAYLOAD_LIMIT = 4096
 class HandleMessageCall:
     """Calls ``[method]actor.handle-message`` with an envelope given as five plain values.
 
-    The envelope is lowered once into a record value and kept while the same envelope comes again, since
-    a lane of a pool hands one envelope to many actors in a row: a call then lowers only the actor
-    handle. The engine only reads the arguments of a call, so the kept record is freed by this object
-    alone, when the next envelope replaces it.
+    An envelope is lowered once into a record value shared by every instance that delivers it (the
+    actors of a pool, or isolated actors each in its own store), so a call lowers only the actor handle.
+    The engine only reads a call's arguments, so several threads may pass the same record at once.
     """
 
     def __init__(self, func: Func, store: Any) -> None:
@@ -48,23 +48,22 @@ class HandleMessageCall:
             raise TypeError(f"unexpected message-envelope fields {names}")
         self._func = func
         self._self_type = self_type
-        self._key: tuple[str, str, str, str, bytes] | None = None
-        self._record: Any = None
+        self._lowered: _Lowered | None = None  # the last envelope, kept for the next actor of a pool
 
     def __call__(
         self, store: Any, actor: Any, id_: str, message_type: str, sender: str, scope: str, payload: bytes
     ) -> None:
         key = (id_, message_type, sender, scope, payload)
-        if key != self._key:
+        lowered = self._lowered
+        if lowered is None or lowered.key != key:
             self._release_content()
-            self._record = _envelope_record(key)
-            self._key = key
+            lowered = self._lowered = _Lowered.acquire(key)
         params = (_VAL * 2)()
-        lowered = False
+        handle_lowered = False
         try:
             self._self_type.convert_to_c(store, actor, ctypes.pointer(params[0]))
-            lowered = True
-            params[1] = self._record  # a shallow copy: the engine reads the record, never frees it
+            handle_lowered = True
+            params[1] = lowered.value  # a shallow copy: the engine reads the record, never frees it
             func = self._func
 
             def run() -> Any:
@@ -74,19 +73,50 @@ class HandleMessageCall:
 
             enter_wasm(run)
         finally:
-            if lowered:
+            if handle_lowered:
                 ffi.wasmtime_component_val_delete(ctypes.byref(params[0]))
             if len(payload) > _CACHED_PAYLOAD_LIMIT:
                 self._release_content()  # a lowered byte costs 32 bytes: keep only small ones around
 
     def _release_content(self) -> None:
-        if self._record is not None:
-            ffi.wasmtime_component_val_delete(ctypes.byref(self._record))
-        self._record, self._key = None, None
+        if self._lowered is not None:
+            self._lowered.release()
+            self._lowered = None
 
     def __del__(self) -> None:
         with contextlib.suppress(AttributeError, TypeError):  # at interpreter exit the bindings may be gone
             self._release_content()
+
+
+class _Lowered:
+    """A lowered envelope and how many calls hold it; freed when the last one lets go."""
+
+    __slots__ = ("key", "users", "value")
+    _live: ClassVar[dict[tuple[str, str, str, str, bytes], _Lowered]] = {}
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, key: tuple[str, str, str, str, bytes]) -> None:
+        self.key = key
+        self.value = _envelope_record(key)
+        self.users = 0
+
+    @classmethod
+    def acquire(cls, key: tuple[str, str, str, str, bytes]) -> _Lowered:
+        with cls._lock:
+            lowered = cls._live.get(key)
+            if lowered is None:
+                lowered = cls._live[key] = cls(key)
+            lowered.users += 1
+            return lowered
+
+    def release(self) -> None:
+        with self._lock:
+            self.users -= 1
+            if self.users:
+                return
+            if self._live.get(self.key) is self:
+                del self._live[self.key]
+            ffi.wasmtime_component_val_delete(ctypes.byref(self.value))
 
 
 def _envelope_record(key: tuple[str, str, str, str, bytes]) -> Any:
