@@ -7,7 +7,6 @@ isolated mode it holds one actor; in pooled mode many actors of one type, each i
 from __future__ import annotations
 
 import threading
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +14,7 @@ import wasmtime
 from wasmtime.component import Component, ExportIndex, Record, ResourceAny
 
 from wasmind_nb.errors import ActorTrap, ComponentLoadError
-from wasmind_nb.host.linker import HostLinker, _iface
+from wasmind_nb.host.linker import ActorExports, HostLinker, _iface
 from wasmind_nb.host.lowering import HandleMessageCall
 from wasmind_nb.runtime.events import Envelope
 
@@ -85,9 +84,10 @@ class ComponentInstance:
             instance = host.linker.instantiate(self.store, component)
         except wasmtime.WasmtimeError as err:
             raise ComponentLoadError(f"{label}: cannot instantiate: {_describe(err)}") from None
-        exports = _actor_exports(component, label)
+        exports = _actor_exports(host, component, label)
         self._ctor, self._handle, self._dtor = (self._export(instance, *export) for export in exports)
-        self._fast_handle = _FastHandle(HandleMessageCall(self._handle, self.store), self._handle)
+        fast = HandleMessageCall(self._handle, self.store, host.envelopes)
+        self._fast_handle = _FastHandle(fast, self._handle)
 
     def _export(self, instance: Any, name: str, index: ExportIndex | None) -> Any:
         func = instance.get_func(self.store, index) if index is not None else None
@@ -156,22 +156,18 @@ class ComponentInstance:
 
 
 _ACTOR_FUNCS = ("[constructor]actor", "[method]actor.handle-message", "[method]actor.destructor")
-_exports: weakref.WeakKeyDictionary[Component, tuple[tuple[str, ExportIndex | None], ...]] = (
-    weakref.WeakKeyDictionary()
-)
-_exports_lock = threading.Lock()
 
 
-def _actor_exports(component: Component, label: str) -> tuple[tuple[str, ExportIndex | None], ...]:
+def _actor_exports(host: HostLinker, component: Component, label: str) -> ActorExports:
     """The export indices of the actor resource's functions, looked up once per component (they are
     the same in every instance, and an isolated spawn instantiates a lot)."""
-    with _exports_lock:
-        found = _exports.get(component)
+    with host.exports_lock:
+        found = host.exports.get(component)
         if found is None:
             iface = component.get_export_index(_iface("actor"))
             if iface is None:
                 raise ComponentLoadError(f"{label}: the component does not export {_iface('actor')}")
-            found = _exports[component] = tuple(
+            found = host.exports[component] = tuple(
                 (name, component.get_export_index(name, iface)) for name in _ACTOR_FUNCS
             )
         return found

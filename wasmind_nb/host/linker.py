@@ -13,11 +13,12 @@ import functools
 import itertools
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 import wasmtime
-from wasmtime.component import Linker, Record, ResourceHost, ResourceType, Variant
+from wasmtime.component import Component, ExportIndex, Linker, Record, ResourceHost, ResourceType, Variant
 
 from wasmind_nb.host import context
 from wasmind_nb.host.httpclient import (
@@ -29,6 +30,7 @@ from wasmind_nb.host.httpclient import (
     RequestError,
     Timeout,
 )
+from wasmind_nb.host.lowering import LoweredEnvelopes
 from wasmind_nb.host.process import CommandSpec, Exited, FailedToStart, Signaled, TimeoutExpired
 
 PACKAGE = "wasmind:actor"
@@ -107,12 +109,20 @@ def _record(**fields: Any) -> Record:
     return rec
 
 
+#: The actor resource's constructor, handle-message and destructor: (name, export index or None).
+ActorExports = tuple[tuple[str, ExportIndex | None], ...]
+
+
 class HostLinker:
-    """Builds and owns the linker for one engine, with the resource tables behind it."""
+    """Builds and owns the linker for one engine, with the resource tables behind it, and what the
+    instances linked through it share: each component's actor exports and the lowered envelopes."""
 
     def __init__(self, engine: wasmtime.Engine) -> None:
         self.commands = ResourceTable()
         self.requests = ResourceTable()
+        self.envelopes = LoweredEnvelopes()
+        self.exports: weakref.WeakKeyDictionary[Component, ActorExports] = weakref.WeakKeyDictionary()
+        self.exports_lock = threading.Lock()
         self.linker = Linker(engine)
         self.linker.add_wasip2()
         with self.linker.root() as root:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import threading
-from typing import Any, ClassVar
+from typing import Any
 
 from wasmtime import _ffi as ffi
 from wasmtime.component import Func, RecordType
@@ -38,7 +38,7 @@ class HandleMessageCall:
     The engine only reads a call's arguments, so several threads may pass the same record at once.
     """
 
-    def __init__(self, func: Func, store: Any) -> None:
+    def __init__(self, func: Func, store: Any, envelopes: LoweredEnvelopes) -> None:
         params = func.type(store).params
         (_, self_type), (_, record_type) = params
         if not isinstance(record_type, RecordType):
@@ -48,6 +48,7 @@ class HandleMessageCall:
             raise TypeError(f"unexpected message-envelope fields {names}")
         self._func = func
         self._self_type = self_type
+        self._envelopes = envelopes
         self._lowered: _Lowered | None = None  # the last envelope, kept for the next actor of a pool
 
     def __call__(
@@ -57,7 +58,7 @@ class HandleMessageCall:
         lowered = self._lowered
         if lowered is None or lowered.key != key:
             self._release_content()
-            lowered = self._lowered = _Lowered.acquire(key)
+            lowered = self._lowered = self._envelopes.acquire(key)
         params = (_VAL * 2)()
         handle_lowered = False
         try:
@@ -80,7 +81,7 @@ class HandleMessageCall:
 
     def _release_content(self) -> None:
         if self._lowered is not None:
-            self._lowered.release()
+            self._envelopes.release(self._lowered)
             self._lowered = None
 
     def __del__(self) -> None:
@@ -89,34 +90,42 @@ class HandleMessageCall:
 
 
 class _Lowered:
-    """A lowered envelope and how many calls hold it; freed when the last one lets go."""
+    """A lowered envelope and how many calls hold it."""
 
     __slots__ = ("key", "users", "value")
-    _live: ClassVar[dict[tuple[str, str, str, str, bytes], _Lowered]] = {}
-    _lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, key: tuple[str, str, str, str, bytes]) -> None:
         self.key = key
         self.value = _envelope_record(key)
         self.users = 0
 
-    @classmethod
-    def acquire(cls, key: tuple[str, str, str, str, bytes]) -> _Lowered:
-        with cls._lock:
-            lowered = cls._live.get(key)
+
+class LoweredEnvelopes:
+    """The envelopes lowered for the instances of one runtime, each freed when its last holder lets go."""
+
+    def __init__(self) -> None:
+        self._live: dict[tuple[str, str, str, str, bytes], _Lowered] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._live)
+
+    def acquire(self, key: tuple[str, str, str, str, bytes]) -> _Lowered:
+        with self._lock:
+            lowered = self._live.get(key)
             if lowered is None:
-                lowered = cls._live[key] = cls(key)
+                lowered = self._live[key] = _Lowered(key)
             lowered.users += 1
             return lowered
 
-    def release(self) -> None:
+    def release(self, lowered: _Lowered) -> None:
         with self._lock:
-            self.users -= 1
-            if self.users:
+            lowered.users -= 1
+            if lowered.users:
                 return
-            if self._live.get(self.key) is self:
-                del self._live[self.key]
-            ffi.wasmtime_component_val_delete(ctypes.byref(self.value))
+            if self._live.get(lowered.key) is lowered:
+                del self._live[lowered.key]
+            ffi.wasmtime_component_val_delete(ctypes.byref(lowered.value))
 
 
 def _envelope_record(key: tuple[str, str, str, str, bytes]) -> Any:
