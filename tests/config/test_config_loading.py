@@ -107,7 +107,8 @@ def test_unknown_key_inside_actor_is_rejected_with_a_hint(
 def test_unknown_key_inside_source_is_rejected(make_actor: MakeActor, write_config: WriteConfig) -> None:
     make_actor("a")
     path = write_config('[actors.a]\nsource = { path = "a", branch = "main" }\n')
-    with pytest.raises(ConfigError, match="unknown key 'branch'") as caught:
+    wrong_table = r"'branch' does not belong here \(it is a key of git_ref\)"
+    with pytest.raises(ConfigError, match=wrong_table) as caught:
         Config.from_file(path)
     assert caught.value.key == "actors.a.source.branch"
 
@@ -386,3 +387,17 @@ def test_builtin_sources_name_the_shipped_actors(tmp_path) -> None:
     with pytest.raises(ConfigError, match=r"no built-in actor 'nosuch'.*execute_bash") as err:
         Config.from_toml('[actors.x]\nsource = { builtin = "nosuch" }\n', base_dir=tmp_path)
     assert err.value.key == "actors.x.source.builtin"
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "table"),
+    [
+        ('base_url = "http://localhost:8000"\n', "base_url", "[llm]"),
+        ("[llm]\nworkers = 2\n", "llm.workers", "[runtime]"),
+    ],
+)
+def test_a_key_in_the_wrong_table_names_the_right_one(text: str, key: str, table: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Config.from_toml(text)
+    assert f"does not belong here (it is a key of {table})" in str(caught.value)
+    assert caught.value.key == key

@@ -46,7 +46,8 @@ def test_dependency_without_source_names_the_manifest(
 
 def test_unknown_key_in_manifest_is_rejected(make_actor: MakeActor, write_config: WriteConfig) -> None:
     top = make_actor("top", 'actor_id = "t"\nauto_spawn = true\n')
-    with pytest.raises(ConfigError, match="unknown key 'auto_spawn'") as caught:
+    wrong_table = r"'auto_spawn' does not belong here \(it is a key of \[actors.NAME\]\)"
+    with pytest.raises(ConfigError, match=wrong_table) as caught:
         Config.from_file(write_config('[actors.top]\nsource = { path = "top" }\n'))
     assert (caught.value.key, caught.value.file) == ("auto_spawn", str(top / "Wasmind.toml"))
 

@@ -207,3 +207,12 @@ KNOWN_KEYS = _all_keys(
     GitRef, PathSource, GitSource, BuiltinSource, PreopenTable, CapabilitiesTable, ActorTable,
     ManifestFile, ConfigFile, LLMSettings, RuntimeSettings,
 )  # fmt: skip
+
+#: The tables a key belongs to, for a key written in the wrong one (``base_url`` at the top level).
+KEY_TABLES: dict[str, tuple[str, ...]] = {
+    key: tuple(table for table, model in (
+        ("[llm]", LLMSettings), ("[runtime]", RuntimeSettings), ("[actors.NAME]", ActorTable),
+        ("capabilities", CapabilitiesTable), ("source", GitSource), ("git_ref", GitRef),
+    ) if key in model.model_fields)
+    for key in KNOWN_KEYS
+}  # fmt: skip

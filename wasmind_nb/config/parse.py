@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from wasmind_nb.config.models import KNOWN_KEYS
+from wasmind_nb.config.models import KEY_TABLES, KNOWN_KEYS
 from wasmind_nb.errors import ConfigError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -65,6 +65,11 @@ def _describe(error: ErrorDetails) -> str:
     leaf = next((str(part) for part in reversed(error["loc"]) if isinstance(part, str)), "")
     kind = error["type"]
     if kind == "extra_forbidden":
+        tables = KEY_TABLES.get(leaf)
+        if tables:
+            return f"'{leaf}' does not belong here (it is a key of {' or '.join(tables)})"
+        if leaf in KNOWN_KEYS:
+            return f"'{leaf}' does not belong here"
         hint = difflib.get_close_matches(leaf, KNOWN_KEYS, n=1, cutoff=0.75)
         return f"unknown key '{leaf}'" + (f" (did you mean '{hint[0]}'?)" if hint else "")
     if kind == "missing":
