@@ -24,8 +24,9 @@ T = TypeVar("T")
 
 
 def default_runners() -> int:
-    """The number of CPUs, at least 2 (so one long handler never stalls everything else)."""
-    return max(2, os.cpu_count() or 1)
+    """The CPUs this process may use, at least 2 (so one long handler never stalls everything else)."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(2, usable or 1)
 
 
 class LaneScheduler(Generic[T]):
