@@ -25,12 +25,13 @@ from wasmind_sdk.host import (
 )
 from wasmind_sdk.messages import decode, encode
 from wasmind_sdk.panel import MemberSpawnError, Panel, Round, Seat
-from wasmind_sdk.tool import Tool, ToolError, parse_flag
+from wasmind_sdk.tool import FinalTool, Tool, ToolError, parse_flag
 
 __all__ = [
     "ActorBase",
     "CommandResult",
     "EnvelopeLike",
+    "FinalTool",
     "HostError",
     "HttpResult",
     "MemberSpawnError",

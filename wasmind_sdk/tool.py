@@ -24,6 +24,8 @@ from wasmind_sdk.actor import ActorBase, on
 from wasmind_sdk.host import broadcast
 from wasmind_sdk.messages import (
     ExecuteToolCall,
+    RequestStatusUpdate,
+    Status,
     ToolCallResult,
     ToolCallStatus,
     ToolCallStatusUpdate,
@@ -117,3 +119,32 @@ class Tool(ActorBase):
     def reply(self, request: ExecuteToolCall, status: ToolCallStatus) -> None:
         """Send a status for ``request`` (use for ``AwaitingSystem`` or a late ``Done``)."""
         broadcast(ToolCallStatusUpdate(status, request.tool_call.id, request.originating_request_id))
+
+
+class FinalTool(Tool):
+    """A tool an agent calls once, as its last act: ``complete``, a reviewer's verdict, ...
+
+    Implement :meth:`conclude`. A second call is refused with ``answered_error``; after a call that
+    succeeds, the agent's assistant is asked for the ``Done`` status (``summary``, ``success``), which
+    ends the agent.
+    """
+
+    answered_error: ClassVar[str] = "this has already been answered"
+
+    def __init__(self, scope: str, config: str) -> None:
+        self._concluded = False
+        super().__init__(scope, config)
+
+    def call(self, args: Any, request: ExecuteToolCall) -> ToolCallResult | str:
+        if self._concluded:
+            raise ToolError(f"{self.name}: {self.answered_error}")
+        result, summary, success = self.conclude(args, request)
+        self._concluded = True
+        done = RequestStatusUpdate(self.scope, Status.done(summary, success), request.originating_request_id)
+        broadcast(done)
+        return result
+
+    def conclude(self, args: Any, request: ExecuteToolCall) -> tuple[ToolCallResult | str, str, bool]:
+        """Do the tool's work; return the call's result and the summary and success of ``Done``, or raise
+        ``ToolError`` (the agent then goes on, and may call again)."""
+        raise ToolError(f"tool '{self.name}' does not implement conclude()")

@@ -10,28 +10,20 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from wasmind_sdk import Tool, ToolError, broadcast
-from wasmind_sdk.messages import ExecuteToolCall, RequestStatusUpdate, Status
+from wasmind_sdk import FinalTool, broadcast
+from wasmind_sdk.messages import ExecuteToolCall
 
 APPROVAL_RESPONSE = "code_with_experts.common.ApprovalResponse"
 
 
-class Actor(Tool):
+class Actor(FinalTool):
     """Offers ``approve {}``; a second answer is refused."""
 
     name = "approve"
     description = "Approve the proposed edit you were asked to review. Your agent ends after this call."
     parameters: ClassVar[dict[str, Any]] = {"type": "object", "properties": {}}
+    answered_error = "you have already answered this review"
 
-    def setup(self) -> None:
-        self.answered = False
-
-    def call(self, args: Any, request: ExecuteToolCall) -> str:
-        if self.answered:
-            raise ToolError("approve: you have already answered this review")
-        self.answered = True
+    def conclude(self, args: Any, request: ExecuteToolCall) -> tuple[str, str, bool]:
         broadcast(APPROVAL_RESPONSE, json.dumps("Approved"))  # a JSON string, not raw text
-        broadcast(
-            RequestStatusUpdate(self.scope, Status.done("Approved", True), request.originating_request_id)
-        )
-        return "Approved. Your review is done."
+        return "Approved. Your review is done.", "Approved", True

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from wasmind_sdk import Tool, ToolError, broadcast, parent_scope, parse_flag
+from wasmind_sdk import FinalTool, ToolError, broadcast, parent_scope, parse_flag
 from wasmind_sdk.messages import (
     AddMessage,
     ExecuteToolCall,
-    RequestStatusUpdate,
-    Status,
     SystemMessage,
     ToolCallResult,
     UIDisplayInfo,
@@ -23,7 +21,7 @@ COMPLETED = "delegation_network.complete.AgentCompleted"
 SUMMARY_CHARS = 80
 
 
-class Actor(Tool):
+class Actor(FinalTool):
     """Offers ``complete {summary, success}``; a second call is refused."""
 
     name = "complete"
@@ -43,12 +41,9 @@ class Actor(Tool):
         "required": ["summary"],
     }
 
-    def setup(self) -> None:
-        self.completed = False
+    answered_error = "this agent has already completed its task; it cannot complete twice"
 
-    def call(self, args: Any, request: ExecuteToolCall) -> ToolCallResult:
-        if self.completed:
-            raise ToolError("complete: this agent has already completed its task; it cannot complete twice")
+    def conclude(self, args: Any, request: ExecuteToolCall) -> tuple[ToolCallResult, str, bool]:
         if (
             not isinstance(args, dict)
             or not isinstance(args.get("summary"), str)
@@ -57,7 +52,6 @@ class Actor(Tool):
             raise ToolError("complete: 'summary' is required and must be a non-empty string")
         summary = args["summary"].strip()
         success = parse_flag(args.get("success"), "success", True)
-        self.completed = True
         parent = parent_scope()
         # first, so that anything the parent does after the report below knows this agent is finished
         broadcast(COMPLETED, {"agent_id": self.scope, "summary": summary, "success": success})
@@ -65,12 +59,10 @@ class Actor(Tool):
         if parent is not None:
             text = f"Agent {self.scope} {outcome}. Summary:\n{summary}"
             broadcast(AddMessage(parent, SystemMessage(text)))
-        broadcast(
-            RequestStatusUpdate(self.scope, Status.done(summary, success), request.originating_request_id)
-        )
         short = summary.splitlines()[0]
         if len(short) > SUMMARY_CHARS:
             short = short[: SUMMARY_CHARS - 1] + "…"
-        return ToolCallResult(
+        result = ToolCallResult(
             f"Task reported as {'done' if success else 'failed'}.", UIDisplayInfo(short, summary)
         )
+        return result, summary, success

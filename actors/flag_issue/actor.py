@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from wasmind_sdk import Tool, ToolError, broadcast, parent_scope
+from wasmind_sdk import FinalTool, ToolError, broadcast, parent_scope
 from wasmind_sdk.messages import (
     ExecuteToolCall,
-    RequestStatusUpdate,
-    Status,
     ToolCallResult,
     UIDisplayInfo,
 )
@@ -21,7 +19,7 @@ from wasmind_sdk.messages import (
 ISSUE_FLAGGED = "delegation_network.flag_issue.IssueFlagged"
 
 
-class Actor(Tool):
+class Actor(FinalTool):
     """Offers ``flag_issue {reason}``; a second verdict is refused."""
 
     name = "flag_issue"
@@ -37,23 +35,18 @@ class Actor(Tool):
         "required": ["reason"],
     }
 
-    def setup(self) -> None:
-        self.done = False
+    answered_error = "this analysis has already been reported"
 
-    def call(self, args: Any, request: ExecuteToolCall) -> ToolCallResult:
-        if self.done:
-            raise ToolError("flag_issue: this analysis has already been reported")
+    def conclude(self, args: Any, request: ExecuteToolCall) -> tuple[ToolCallResult, str, bool]:
         reason = args.get("reason") if isinstance(args, dict) else None
         if not isinstance(reason, str) or not reason.strip():
             raise ToolError("flag_issue: 'reason' is required and must be a non-empty string")
         analyzed = parent_scope()
         if analyzed is None:
             raise ToolError("flag_issue: this agent has no parent agent to flag")
-        self.done = True
         reason = reason.strip()
         broadcast(ISSUE_FLAGGED, {"agent_id": analyzed, "reason": reason, "analyzer_id": self.scope})
-        summary = f"Flagged agent {analyzed}: {reason}"
-        broadcast(RequestStatusUpdate(self.scope, Status.done(summary, True), request.originating_request_id))
-        return ToolCallResult(
+        result = ToolCallResult(
             f"Issue flagged; agent {analyzed} is paused.", UIDisplayInfo("Issue flagged", reason)
         )
+        return result, f"Flagged agent {analyzed}: {reason}", True

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from wasmind_sdk import Tool, ToolError, broadcast, parent_scope
+from wasmind_sdk import FinalTool, broadcast, parent_scope
 from wasmind_sdk.messages import (
     ExecuteToolCall,
-    RequestStatusUpdate,
-    Status,
     ToolCallResult,
     UIDisplayInfo,
 )
@@ -20,22 +18,16 @@ from wasmind_sdk.messages import (
 REPORTED_NORMAL = "delegation_network.report_normal.ReportedNormal"
 
 
-class Actor(Tool):
+class Actor(FinalTool):
     """Offers ``report_normal {}``; a second verdict is refused."""
 
     name = "report_normal"
     description = "Report that the agent you analyze is working well. This ends your analysis."
     parameters: ClassVar[dict[str, Any]] = {"type": "object", "properties": {}}
+    answered_error = "this analysis has already been reported"
 
-    def setup(self) -> None:
-        self.done = False
-
-    def call(self, args: Any, request: ExecuteToolCall) -> ToolCallResult:
-        if self.done:
-            raise ToolError("report_normal: this analysis has already been reported")
-        self.done = True
+    def conclude(self, args: Any, request: ExecuteToolCall) -> tuple[ToolCallResult, str, bool]:
         analyzed = parent_scope()
         broadcast(REPORTED_NORMAL, {"agent_id": analyzed, "analyzer_id": self.scope})
-        summary = f"Agent {analyzed} is working normally."
-        broadcast(RequestStatusUpdate(self.scope, Status.done(summary, True), request.originating_request_id))
-        return ToolCallResult("Reported: no issue.", UIDisplayInfo("Health: normal"))
+        result = ToolCallResult("Reported: no issue.", UIDisplayInfo("Health: normal"))
+        return result, f"Agent {analyzed} is working normally.", True

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from wasmind_sdk import Tool, ToolError, broadcast
-from wasmind_sdk.messages import ExecuteToolCall, RequestStatusUpdate, Status
+from wasmind_sdk import FinalTool, ToolError, broadcast
+from wasmind_sdk.messages import ExecuteToolCall
 
 APPROVAL_RESPONSE = "code_with_experts.common.ApprovalResponse"
 
 
-class Actor(Tool):
+class Actor(FinalTool):
     """Offers ``request_changes {changes_requested}``; a second answer is refused."""
 
     name = "request_changes"
@@ -30,21 +30,11 @@ class Actor(Tool):
         },
         "required": ["changes_requested"],
     }
+    answered_error = "you have already answered this review"
 
-    def setup(self) -> None:
-        self.answered = False
-
-    def call(self, args: Any, request: ExecuteToolCall) -> str:
+    def conclude(self, args: Any, request: ExecuteToolCall) -> tuple[str, str, bool]:
         changes = args.get("changes_requested") if isinstance(args, dict) else None
         if not isinstance(changes, str) or not changes.strip():
             raise ToolError("request_changes: 'changes_requested' is required and must be a non-empty string")
-        if self.answered:
-            raise ToolError("request_changes: you have already answered this review")
-        self.answered = True
         broadcast(APPROVAL_RESPONSE, {"RequestChanges": {"changes": changes.strip()}})
-        broadcast(
-            RequestStatusUpdate(
-                self.scope, Status.done("Changes requested", False), request.originating_request_id
-            )
-        )
-        return "Changes requested. Your review is done."
+        return "Changes requested. Your review is done.", "Changes requested", False

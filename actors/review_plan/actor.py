@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from wasmind_sdk import Tool, ToolError, broadcast
-from wasmind_sdk.messages import ExecuteToolCall, RequestStatusUpdate, Status
+from wasmind_sdk import FinalTool, ToolError, broadcast
+from wasmind_sdk.messages import ExecuteToolCall
 
 PLAN_REVIEW_RESPONSE = "review_plan.common.PlanReviewResponse"
 
 
-class Actor(Tool):
+class Actor(FinalTool):
     """Offers ``review_plan {feedback}``; a second answer is refused."""
 
     name = "review_plan"
@@ -33,21 +33,11 @@ class Actor(Tool):
         },
         "required": ["feedback"],
     }
+    answered_error = "you have already sent your feedback on this plan"
 
-    def setup(self) -> None:
-        self.answered = False
-
-    def call(self, args: Any, request: ExecuteToolCall) -> str:
+    def conclude(self, args: Any, request: ExecuteToolCall) -> tuple[str, str, bool]:
         feedback = args.get("feedback") if isinstance(args, dict) else None
         if not isinstance(feedback, str) or not feedback.strip():
             raise ToolError("review_plan: 'feedback' is required and must be a non-empty string")
-        if self.answered:
-            raise ToolError("review_plan: you have already sent your feedback on this plan")
-        self.answered = True
         broadcast(PLAN_REVIEW_RESPONSE, {"feedback": feedback.strip()})
-        broadcast(
-            RequestStatusUpdate(
-                self.scope, Status.done("Plan reviewed", True), request.originating_request_id
-            )
-        )
-        return "Feedback sent. Your review is done."
+        return "Feedback sent. Your review is done.", "Plan reviewed", True
