@@ -14,14 +14,16 @@ from wasmind_nb.errors import ConfigError
 MakeActor = WriteConfig = Callable[..., Path]
 
 
-def test_defaults_deny_the_filesystem_and_allow_the_rest(
+def test_defaults_deny_everything(
     make_actor: MakeActor, write_config: WriteConfig
 ) -> None:
     make_actor("a")
     spec = Config.from_file(write_config('[actors.a]\nsource = { path = "a" }\n')).actors["a"]
     assert spec.capabilities == Capabilities()
     assert spec.capabilities.fs == ()
-    assert (spec.capabilities.commands, spec.capabilities.http_hosts) == (None, None)
+    assert (spec.capabilities.commands, spec.capabilities.http_hosts, spec.capabilities.spawn) == ((), (), ())
+    caps = spec.capabilities
+    assert not (caps.llm or caps.call_tools or caps.command_network or caps.message_agents)
 
 
 def test_capabilities_are_read(make_actor: MakeActor, write_config: WriteConfig, tmp_path: Path) -> None:

@@ -9,16 +9,18 @@ from wasmind_nb.config.config import UPSTREAM_ONLY_TABLES, Config
 from wasmind_nb.config.merge import deep_merge
 from wasmind_nb.config.resolve import ConfigWarning
 from wasmind_nb.config.settings import LLMSettings, RuntimeSettings
-from wasmind_nb.config.specs import ActorSpec, Capabilities, Preopen
+from wasmind_nb.config.specs import ActorSpec, Capabilities, CommandLimits, Preopen, UngrantedRequest
 
 __all__ = [
     "UPSTREAM_ONLY_TABLES",
     "ActorSpec",
     "Capabilities",
+    "CommandLimits",
     "Config",
     "ConfigWarning",
     "LLMSettings",
     "Preopen",
     "RuntimeSettings",
+    "UngrantedRequest",
     "deep_merge",
 ]

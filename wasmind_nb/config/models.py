@@ -5,6 +5,7 @@ They check types and reject unknown keys; nothing here touches the filesystem or
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
@@ -125,29 +126,92 @@ class PreopenTable(_Table):
         return value
 
 
+#: A positive, finite number (``inf`` and ``nan`` are refused: a deadline of ``inf`` never fires).
+PositiveSeconds = Annotated[float, Field(gt=0, le=86_400, allow_inf_nan=False)]
+PositiveCount = Annotated[int, Field(gt=0, le=1 << 62)]
+AgentRelation = Literal["parent", "children", "descendants", "any"]
+
+
+class CommandLimitsTable(_Table):
+    """``capabilities.command_limits``: bounds on one command and every process it starts."""
+
+    cpu_s: PositiveSeconds | None = None
+    memory_bytes: PositiveCount | None = None
+    processes: Annotated[int, Field(gt=0, le=65_536)] | None = None
+    file_size_bytes: PositiveCount | None = None
+
+
 class CapabilitiesTable(_Table):
-    """A ``capabilities`` table; every key is optional and unset keys inherit from lower layers."""
+    """A ``capabilities`` table; every key is optional and unset keys inherit from lower layers.
+
+    In a manifest it *requests*; in a user config it *grants* (or narrows). See ``docs/security.md``.
+    """
 
     fs: list[PreopenTable] | None = None
     commands: list[Annotated[str, Field(min_length=1)]] | None = None
+    command_network: bool | None = None
+    command_env: dict[str, str] | None = None
+    command_limits: CommandLimitsTable | None = None
     http_hosts: list[str] | None = None
-    handler_timeout_s: Annotated[float, Field(gt=0)] | None = None
-    max_memory_bytes: Annotated[int, Field(gt=0)] | None = None
-    max_output_bytes: Annotated[int, Field(gt=0)] | None = None
+    llm: bool | None = None
+    spawn: list[Annotated[str, Field(min_length=1)]] | None = None
+    call_tools: bool | None = None
+    message_agents: list[AgentRelation] | None = None
+    handler_timeout_s: PositiveSeconds | None = None
+    max_memory_bytes: PositiveCount | None = None
+    max_output_bytes: PositiveCount | None = None
 
     @field_validator("http_hosts")
     @classmethod
     def _host_names(cls, hosts: list[str] | None) -> list[str] | None:
         return None if hosts is None else [_check_host(host) for host in hosts]
 
+    @field_validator("commands")
+    @classmethod
+    def _program_names(cls, programs: list[str] | None) -> list[str] | None:
+        for program in programs or ():
+            if program != program.strip() or "\0" in program:
+                raise ValueError(f"{program!r} is not a program name or path")
+        return programs
+
+    @field_validator("command_env")
+    @classmethod
+    def _env_names(cls, env: dict[str, str] | None) -> dict[str, str] | None:
+        for name in env or {}:
+            if not _ENV_NAME.fullmatch(name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+        return env
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PORT = re.compile(r"[0-9]{1,5}")
+
 
 def _check_host(host: str) -> str:
-    name = host.strip().lower()
-    if not name or "/" in name or any(char.isspace() for char in name):
-        raise ValueError(f"'{host}' is not a host name (write 'api.example.com', not a URL)")
-    if "*" in name and not (name.startswith("*.") and "*" not in name[2:]):
+    """``host``, ``host:port``, ``*.domain``, an IP address, ``[v6]:port``, or ``*`` (any public host)."""
+    entry = host.strip().lower()
+    if not entry or "/" in entry or "@" in entry or any(char.isspace() for char in entry):
+        raise ValueError(f"'{host}' is not a host name (write 'api.example.com' or 'host:8080', not a URL)")
+    name, port = _split_port(entry, host)
+    if port is not None and not (_PORT.fullmatch(port) and 0 < int(port) < 65_536):
+        raise ValueError(f"'{host}': the port must be a number from 1 to 65535")
+    if "*" in name and not (name == "*" or (name.startswith("*.") and "*" not in name[2:])):
         raise ValueError(f"'{host}': a wildcard is only allowed as a leading '*.' (as in '*.example.com')")
-    return name
+    if name == "*" and port is not None:
+        raise ValueError(f"'{host}': '*' stands for every host on every port; drop the port")
+    return entry
+
+
+def _split_port(entry: str, original: str) -> tuple[str, str | None]:
+    if entry.startswith("["):
+        close = entry.find("]")
+        if close < 0 or (close + 1 < len(entry) and entry[close + 1] != ":"):
+            raise ValueError(f"'{original}': write an IPv6 address as '[::1]' or '[::1]:8080'")
+        return entry[1:close], (entry[close + 2 :] if close + 1 < len(entry) else None)
+    if entry.count(":") == 1:
+        name, port = entry.split(":")
+        return name, port
+    return entry, None
 
 
 class _Declaration(_Table):
@@ -204,7 +268,8 @@ def _all_keys(*models: type[BaseModel]) -> frozenset[str]:
 
 #: Every key these files may contain, for "did you mean ...?" hints.
 KNOWN_KEYS = _all_keys(
-    GitRef, PathSource, GitSource, BuiltinSource, PreopenTable, CapabilitiesTable, ActorTable,
+    GitRef, PathSource, GitSource, BuiltinSource, PreopenTable, CapabilitiesTable, CommandLimitsTable,
+    ActorTable,
     ManifestFile, ConfigFile, LLMSettings, RuntimeSettings,
 )  # fmt: skip
 
@@ -212,7 +277,8 @@ KNOWN_KEYS = _all_keys(
 KEY_TABLES: dict[str, tuple[str, ...]] = {
     key: tuple(table for table, model in (
         ("[llm]", LLMSettings), ("[runtime]", RuntimeSettings), ("[actors.NAME]", ActorTable),
-        ("capabilities", CapabilitiesTable), ("source", GitSource), ("git_ref", GitRef),
+        ("capabilities", CapabilitiesTable), ("command_limits", CommandLimitsTable), ("source", GitSource),
+        ("git_ref", GitRef),
     ) if key in model.model_fields)
     for key in KNOWN_KEYS
 }  # fmt: skip

@@ -44,10 +44,16 @@ def resolve_actors(config: ConfigFile, *, file: str, base_dir: Path) -> dict[str
 
 
 def _declared(
-    name: str, table: ActorTable | OverrideTable, *, file: str, key: str, base_dir: Path
+    name: str,
+    table: ActorTable | OverrideTable,
+    *,
+    file: str,
+    key: str,
+    base_dir: Path,
+    trusted: bool = True,
 ) -> _Declared:
     values = table.model_dump(exclude={"source"}, exclude_none=True)
-    return _Declared(Layer(file, f"{key}.{name}", base_dir, values), table.source)
+    return _Declared(Layer(file, f"{key}.{name}", base_dir, values, trusted), table.source)
 
 
 class _Resolver:
@@ -108,6 +114,7 @@ class _Resolver:
                     file=str(located.manifest_path),
                     key="dependencies",
                     base_dir=located.manifest_path.parent,
+                    trusted=located.trusted,
                 )
                 self._declare_dependency(dep_name, dep)
                 self._visit(dep_name, dep.layer)
@@ -160,7 +167,9 @@ class _Resolver:
 
     def _spec(self, name: str) -> ActorSpec:
         located = self.located[name]
-        own = manifest_layer(located.manifest, located.manifest_path) if located.manifest_path else None
+        own = None
+        if located.manifest is not None and located.manifest_path is not None:
+            own = manifest_layer(located.manifest, located.manifest_path, trusted=located.trusted)
         merged = merge_layers([own, *self._layers(name)] if own else self._layers(name))
         required = self._required(name, own, merged.origins.get("required_spawn_with"))
         listens_to = merged.values.get("listens_to")
@@ -178,6 +187,7 @@ class _Resolver:
             capabilities=build_capabilities(merged.capabilities),
             declared_in=(self.user.get(name) or self.dependencies[name]).layer.file,
             python_path=_python_path(name, located),
+            ungranted=tuple(merged.ungranted.values()),
         )
 
     def _required(self, name: str, own: Layer | None, winner: Layer | None) -> tuple[str, ...]:

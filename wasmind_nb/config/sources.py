@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ class LocatedActor:
     kind: ActorKind
     manifest: ManifestFile | None = None
     manifest_path: Path | None = None
+    trusted: bool = True  # False for code fetched with git: its manifest only requests capabilities
 
 
 def builtin_names() -> list[str]:
@@ -66,13 +68,20 @@ def locate(
         url = normalize_url(source.git, base_dir)
         root = checkout(url, source.git_ref, cache=cache, file=file, key=f"{key}.source.git")
         path = (root / source.sub_dir).resolve() if source.sub_dir else root
+        if not path.is_relative_to(root.resolve()):
+            raise ConfigError(
+                f"sub_dir '{source.sub_dir}' leads outside the repository {url}",
+                file=file,
+                key=f"{key}.source.sub_dir",
+            )
         if not path.exists():
             raise ConfigError(
                 f"sub_dir '{source.sub_dir}' does not exist in {url} ({ref_label(source.git_ref)})",
                 file=file,
                 key=f"{key}.source.sub_dir",
             )
-    return inspect_actor(path, file=file, key=f"{key}.source")
+    located = inspect_actor(path, file=file, key=f"{key}.source")
+    return dataclasses.replace(located, trusted=False) if isinstance(source, GitSource) else located
 
 
 def inspect_actor(path: Path, *, file: str, key: str) -> LocatedActor:

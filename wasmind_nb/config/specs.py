@@ -32,15 +32,67 @@ class Preopen:
 
 
 @dataclass(frozen=True)
+class CommandLimits:
+    """Bounds on one command and every process it starts (enforced by the OS, inside the sandbox)."""
+
+    cpu_s: float = 60.0
+    memory_bytes: int = 2 * 1024**3
+    processes: int = 256
+    file_size_bytes: int = 1024**3
+
+
+@dataclass(frozen=True)
 class Capabilities:
-    """What an actor may reach. The defaults deny the filesystem and allow commands and HTTP to anywhere."""
+    """What an actor may do. Every default denies: an actor that nobody granted anything can only
+    broadcast, log, and read host info. See ``docs/security.md`` for each grant."""
 
     fs: tuple[Preopen, ...] = ()
-    commands: tuple[str, ...] | None = None
-    http_hosts: tuple[str, ...] | None = None
+    commands: tuple[str, ...] = ()
+    command_network: bool = False
+    command_env: tuple[tuple[str, str], ...] = ()
+    command_limits: CommandLimits = field(default_factory=CommandLimits)
+    http_hosts: tuple[str, ...] = ()
+    llm: bool = False
+    spawn: tuple[str, ...] = ()
+    call_tools: bool = False
+    message_agents: tuple[str, ...] = ()
     handler_timeout_s: float | None = None
     max_memory_bytes: int | None = None
     max_output_bytes: int | None = None
+
+    def may_spawn(self, actor_name: str) -> bool:
+        """Whether an agent with ``actor_name`` in its requested actors may be spawned."""
+        return "*" in self.spawn or actor_name in self.spawn
+
+    def summary(self) -> str:
+        """One line of what is granted, for ``%wasmind status`` and the start summary."""
+        parts = [f"fs {p.guest_path}{'' if p.read_only else ' (rw)'}" for p in self.fs]
+        if self.commands:
+            net = ", network" if self.command_network else ""
+            parts.append(f"commands {', '.join(self.commands)}{net}")
+        if self.http_hosts:
+            parts.append(f"http {', '.join(self.http_hosts)}")
+        if self.llm:
+            parts.append("llm")
+        if self.call_tools:
+            parts.append("call tools")
+        if self.spawn:
+            parts.append(f"spawn {', '.join(self.spawn)}")
+        if self.message_agents:
+            parts.append(f"message {', '.join(self.message_agents)}")
+        return "; ".join(parts) or "nothing"
+
+
+@dataclass(frozen=True)
+class UngrantedRequest:
+    """A capability an actor's manifest asks for that no trusted layer granted."""
+
+    key: str
+    value: Any
+    requested_in: str
+
+    def __str__(self) -> str:
+        return f"{self.key} = {self.value!r} (requested in {self.requested_in})"
 
 
 @dataclass(frozen=True)
@@ -60,6 +112,7 @@ class ActorSpec:
     capabilities: Capabilities = field(default_factory=Capabilities)
     declared_in: str = "<unknown>"
     python_path: tuple[Path, ...] = ()  # extra folders of a Python actor's build (its manifest's python_path)
+    ungranted: tuple[UngrantedRequest, ...] = ()  # requests of untrusted manifests, not granted
 
     def __post_init__(self) -> None:
         if not self.actor_id:
