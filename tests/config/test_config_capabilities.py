@@ -14,9 +14,7 @@ from wasmind_nb.errors import ConfigError
 MakeActor = WriteConfig = Callable[..., Path]
 
 
-def test_defaults_deny_everything(
-    make_actor: MakeActor, write_config: WriteConfig
-) -> None:
+def test_defaults_deny_everything(make_actor: MakeActor, write_config: WriteConfig) -> None:
     make_actor("a")
     spec = Config.from_file(write_config('[actors.a]\nsource = { path = "a" }\n')).actors["a"]
     assert spec.capabilities == Capabilities()
