@@ -6,9 +6,11 @@ import base64
 import ssl
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
+from wasmind_nb.host.denial import Denial
 from wasmind_nb.host.httpclient import (
     MAX_RETRY_DELAY_MS,
     BuilderError,
@@ -25,7 +27,12 @@ from wasmind_nb.host.transport import TransportNetworkError, UrllibTransport
 
 from .loopback import LoopbackServer, Received
 
-OPEN = HttpPolicy(None, "tester")
+ANY = HttpPolicy(("*",), "tester")
+
+
+def grant(*urls: str) -> HttpPolicy:
+    """A policy granting exactly the loopback ``host:port`` of each URL."""
+    return HttpPolicy(tuple(f"127.0.0.1:{urlsplit(url).port}" for url in urls), "tester")
 
 
 class Sleeps:
@@ -45,15 +52,16 @@ class SpyTransport:
         self.calls: list[str] = []
         self.fail = fail
 
-    def send(self, method, url, headers, body, timeout_s) -> HttpResponse:
+    def send(self, method, url, headers, body, timeout_s, *, check_address=None) -> HttpResponse:
         self.calls.append(url)
         if self.fail:
             raise TransportNetworkError("unreachable")
         return HttpResponse(200, (), b"")
 
 
-def send(spec: HttpRequestSpec, policy: HttpPolicy = OPEN, sleep: Sleeps | None = None):
-    return send_request(spec, policy, UrllibTransport(), sleep or Sleeps())
+def send(spec: HttpRequestSpec, policy: HttpPolicy | None = None, sleep: Sleeps | None = None):
+    """Send through a real transport; by default the URL's loopback port (only) is granted."""
+    return send_request(spec, policy or grant(spec.url), UrllibTransport(), sleep=sleep or Sleeps())
 
 
 def test_get_returns_status_headers_and_body(server: LoopbackServer) -> None:
@@ -150,7 +158,7 @@ def test_slow_server_times_out_per_attempt(server: LoopbackServer) -> None:
 )  # fmt: skip
 def test_invalid_url_is_rejected_before_sending(url: str) -> None:
     spy = SpyTransport()
-    assert isinstance(send_request(HttpRequestSpec("GET", url), OPEN, spy, Sleeps()), InvalidUrl)
+    assert isinstance(send_request(HttpRequestSpec("GET", url), ANY, spy, sleep=Sleeps()), InvalidUrl)
     assert spy.calls == []
 
 
@@ -161,7 +169,7 @@ def test_invalid_url_is_rejected_before_sending(url: str) -> None:
 def test_invalid_method_or_header_is_a_builder_error(method: str, headers: tuple[tuple[str, str], ...]):
     spy = SpyTransport()
     spec = HttpRequestSpec(method, "http://127.0.0.1/", headers=headers)
-    assert isinstance(send_request(spec, OPEN, spy, Sleeps()), BuilderError)
+    assert isinstance(send_request(spec, ANY, spy, sleep=Sleeps()), BuilderError)
     assert spy.calls == []
 
 
@@ -169,15 +177,25 @@ def test_denied_host_sends_nothing(server: LoopbackServer) -> None:
     policy = HttpPolicy(("api.example.com", "*.openai.com"), "assistant")
     spec = HttpRequestSpec("GET", server.url(), max_attempts=3)
     sleeps = Sleeps()
-    assert send(spec, policy, sleeps) == NetworkError("host '127.0.0.1' is not allowed for actor 'assistant'")
+    denial = send(spec, policy, sleeps)
+    target = f"127.0.0.1:{server.port}"
+    assert denial == Denial(
+        "assistant", "http_hosts", target, f"actor 'assistant' may not reach {target}: not in its http_hosts"
+    )
     assert server.requests == []
     assert sleeps.calls == []
 
 
-def test_allowed_host_is_contacted(server: LoopbackServer) -> None:
-    policy = HttpPolicy(("127.0.0.1",), "a")
+def test_allowed_host_and_port_is_contacted(server: LoopbackServer) -> None:
+    policy = HttpPolicy((f"127.0.0.1:{server.port}",), "a")
     assert isinstance(send(HttpRequestSpec("GET", server.url()), policy), HttpResponse)
     assert len(server.requests) == 1
+
+
+def test_an_entry_without_port_grants_only_80_and_443(server: LoopbackServer) -> None:
+    denial = send(HttpRequestSpec("GET", server.url()), HttpPolicy(("127.0.0.1",), "a"))
+    assert isinstance(denial, Denial) and "other ports only" in denial.reason
+    assert server.requests == []
 
 
 def test_see_other_redirect_becomes_get_without_body(server: LoopbackServer) -> None:
@@ -206,9 +224,12 @@ def test_redirect_loop_stops(server: LoopbackServer) -> None:
 
 def test_redirect_to_denied_host_is_refused(server: LoopbackServer) -> None:
     server.respond = lambda r: (302, [("Location", "http://forbidden.test/")], b"")
-    error = send(HttpRequestSpec("GET", server.url()), HttpPolicy(("127.0.0.1",), "coder"))
-    assert isinstance(error, NetworkError)
-    assert "host 'forbidden.test' is not allowed for actor 'coder'" in error.message
+    error = send(HttpRequestSpec("GET", server.url()), HttpPolicy((f"127.0.0.1:{server.port}",), "coder"))
+    assert isinstance(error, Denial) and error.target == "forbidden.test:80"
+    assert (
+        error.reason
+        == "redirect refused: actor 'coder' may not reach forbidden.test:80: not in its http_hosts"
+    )
     assert len(server.requests) == 1
 
 
@@ -216,11 +237,12 @@ def test_redirect_to_other_origin_drops_credentials(
     server: LoopbackServer, second_server: LoopbackServer
 ) -> None:
     server.respond = lambda r: (302, [("Location", second_server.url("/x"))], b"")
-    spec = HttpRequestSpec("GET", server.url(), headers=(("Authorization", "Bearer k"), ("X-Keep", "1")))
-    assert isinstance(send(spec), HttpResponse)
+    headers = (("Authorization", "Bearer k"), ("X-Api-Key", "k2"), ("X-Keep", "1"))
+    spec = HttpRequestSpec("GET", server.url(), headers=headers)
+    assert isinstance(send(spec, grant(server.url(), second_server.url())), HttpResponse)
     assert server.requests[0].header("authorization") == "Bearer k"
     moved = second_server.requests[0]
-    assert moved.header("authorization") is None
+    assert moved.header("authorization") is None and moved.header("x-api-key") is None
     assert moved.header("x-keep") == "1"
 
 
@@ -238,7 +260,8 @@ def test_unsafe_characters_in_path_are_percent_encoded(server: LoopbackServer) -
 
 def test_url_is_normalised_for_the_transport() -> None:
     spy = SpyTransport(fail=False)
-    send_request(HttpRequestSpec("GET", "HTTP://u:p@[::1]:8080/a b?x=é#top"), OPEN, spy, Sleeps())
+    policy = HttpPolicy(("[::1]:8080",), "tester")
+    send_request(HttpRequestSpec("GET", "HTTP://u:p@[::1]:8080/a b?x=é#top"), policy, spy, sleep=Sleeps())
     assert spy.calls == ["http://[::1]:8080/a%20b?x=%C3%A9"]
 
 
@@ -256,7 +279,7 @@ def test_concurrent_requests_share_one_transport(server: LoopbackServer) -> None
 
     def worker(n: int) -> None:
         spec = HttpRequestSpec("POST", server.url(), body=str(n).encode())
-        results[n] = send_request(spec, OPEN, transport, Sleeps())
+        results[n] = send_request(spec, grant(server.url()), transport, sleep=Sleeps())
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
     for thread in threads:
@@ -271,7 +294,8 @@ def test_concurrent_requests_share_one_transport(server: LoopbackServer) -> None
 def test_https_with_trusted_certificate(tls_server: LoopbackServer, self_signed: tuple[Path, Path]) -> None:
     tls_server.respond = lambda r: (200, [], b"secure")
     transport = UrllibTransport(ssl_context=ssl.create_default_context(cafile=str(self_signed[0])))
-    response = send_request(HttpRequestSpec("GET", tls_server.url(scheme="https")), OPEN, transport)
+    url = tls_server.url(scheme="https")
+    response = send_request(HttpRequestSpec("GET", url), grant(url), transport)
     assert isinstance(response, HttpResponse) and response.body == b"secure"
 
 
@@ -296,9 +320,10 @@ def test_the_default_tls_context_is_loaded_at_the_first_https_request(
     monkeypatch.setattr(ssl, "create_default_context", lambda *a, **k: made.append(real(*a, **k)) or made[-1])
     transport = UrllibTransport()
     server.respond = lambda r: (200, [], b"plain")
-    assert send_request(HttpRequestSpec("GET", server.url()), OPEN, transport).body == b"plain"
+    assert send_request(HttpRequestSpec("GET", server.url()), grant(server.url()), transport).body == b"plain"
     assert made == []  # an offline (loopback, plain HTTP) run never loads the trust store
     for _ in range(2):
-        error = send_request(HttpRequestSpec("GET", tls_server.url(scheme="https")), OPEN, transport)
+        url = tls_server.url(scheme="https")
+        error = send_request(HttpRequestSpec("GET", url), grant(url), transport)
         assert isinstance(error, NetworkError) and "certificate" in error.message.lower()
     assert len(made) == 1 and made[0].verify_mode == ssl.CERT_REQUIRED

@@ -1,9 +1,14 @@
 """The ``http`` capability: validate a guest's request, apply its host policy, send it with retries.
 
 ``send_request`` never raises for a failure the guest can cause or observe; it returns one of the
-``RequestError`` variants. Redirects (301, 302, 303, 307, 308) are followed here, up to ``MAX_REDIRECTS``, the
-way upstream's client follows them, and every hop is checked against the policy, so a redirect cannot reach
-a host the actor may not contact. A timeout bounds one attempt, redirects included.
+``RequestError`` variants, or the policy's ``Denial``. Redirects (301, 302, 303, 307, 308) are followed here,
+up to ``MAX_REDIRECTS``, the way upstream's client follows them, and every hop is checked against the policy
+twice: its host and port by name, then (by the transport, before connecting) every address the host
+resolves to, so neither a redirect nor a DNS answer can reach a host or address the actor may not contact.
+A timeout bounds one attempt, redirects included.
+
+A ``Credential`` (the LLM API key) is added only to the first hop, only when its origin and path match it
+exactly, replacing any header of that name the guest set; a redirected hop never carries it.
 
 Blocking and thread-safe: call it from a worker thread, never from the event loop.
 """
@@ -18,8 +23,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import SplitResult, quote, unquote, urljoin, urlsplit, urlunsplit
 
-from wasmind_nb.host.policy import HttpPolicy
-from wasmind_nb.host.transport import HttpResponse, Transport, TransportNetworkError, TransportTimeout
+from wasmind_nb.host.credential import CREDENTIAL_HEADERS, Credential, origin_of
+from wasmind_nb.host.denial import Denial
+from wasmind_nb.host.netpolicy import HttpPolicy
+from wasmind_nb.host.transport import (
+    HttpResponse,
+    Transport,
+    TransportNetworkError,
+    TransportRefused,
+    TransportTimeout,
+)
 
 __all__ = [
     "MAX_REDIRECTS",
@@ -44,7 +57,7 @@ _BAD_HEADER_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _FORBIDDEN_IN_HOST = re.compile(r"[\s#/:<>?@\[\\\]^|%]")
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "www-authenticate", "host"})
+_SENSITIVE_HEADERS = CREDENTIAL_HEADERS | {"www-authenticate", "host"}
 _BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding", "transfer-encoding"})
 
 
@@ -93,18 +106,19 @@ RequestError = NetworkError | Timeout | InvalidUrl | BuilderError
 
 @dataclass(frozen=True, slots=True)
 class _Hop:
-    """One request on the wire: what a redirect may change."""
+    """One request on the wire: what a redirect may change. ``credential``: the header the host added."""
 
     method: str
     url: str
     headers: tuple[tuple[str, str], ...]
     body: bytes | None
+    credential: str | None = None
 
 
 class _GiveUp(Exception):
     """A failure that another attempt cannot fix (policy, redirect loop): stop retrying."""
 
-    def __init__(self, error: RequestError) -> None:
+    def __init__(self, error: RequestError | Denial) -> None:
         super().__init__(error)
         self.error = error
 
@@ -113,21 +127,25 @@ def send_request(
     spec: HttpRequestSpec,
     policy: HttpPolicy,
     transport: Transport,
+    *,
+    credential: Credential | None = None,
     sleep: Callable[[float], object] = time.sleep,
-) -> HttpResponse | RequestError:
-    """Send ``spec`` through ``transport`` if ``policy`` allows its host.
+) -> HttpResponse | RequestError | Denial:
+    """Send ``spec`` through ``transport`` if ``policy`` allows its host, port and addresses.
 
+    ``credential`` is added as described in the module's docstring (pass it only for actors granted it).
     Makes ``max(1, max_attempts)`` attempts at most, retrying network errors, timeouts and statuses in
     ``retry_on_status``; before retry n (1, 2, ...) it calls ``sleep(retry_delay_ms(base_delay_ms, n) /
-    1000)``. Returns the first non-retryable outcome, or the last one when attempts run out.
+    1000)``. Returns the first non-retryable outcome, or the last one when attempts run out. A policy
+    refusal (first hop, a redirect, a resolved address) is returned as the ``Denial`` at once.
     """
     problem = _url_problem(spec.url) or _request_problem(spec)
     if problem is not None:
         return problem
-    hop = _first_hop(spec)
-    denial = policy.check(_host(hop.url))
+    hop = _with_credential(_first_hop(spec), credential)
+    denial = _check_hop(policy, hop.url)
     if denial is not None:
-        return NetworkError(denial)
+        return denial
     try:
         return _with_retries(hop, spec, policy, transport, sleep)
     except _GiveUp as stop:
@@ -176,17 +194,23 @@ def _attempt(
         if left is not None and left <= 0:
             return Timeout()
         try:
-            response = transport.send(hop.method, hop.url, hop.headers, hop.body, left)
+            response = transport.send(
+                hop.method, hop.url, hop.headers, hop.body, left, check_address=policy.check_address
+            )
         except TransportTimeout:
             return Timeout()
+        except TransportRefused as refused:
+            raise _GiveUp(Denial(policy.actor, "http_hosts", refused.target, refused.reason)) from None
         except TransportNetworkError as exc:
             return NetworkError(str(exc))
         next_hop = _redirect(hop, response)
         if next_hop is None:
             return response
-        denial = policy.check(_host(next_hop.url))
+        denial = _check_hop(policy, next_hop.url)
         if denial is not None:
-            raise _GiveUp(NetworkError(f"redirect refused: {denial}"))
+            raise _GiveUp(
+                Denial(denial.actor, denial.capability, denial.target, f"redirect refused: {denial}")
+            )
         hop = next_hop
     raise _GiveUp(NetworkError(f"too many redirects (more than {MAX_REDIRECTS}), last to {hop.url}"))
 
@@ -205,7 +229,9 @@ def _redirect(hop: _Hop, response: HttpResponse) -> _Hop | None:
         raise _GiveUp(NetworkError(f"redirect to an invalid URL '{location}': {problem.message}"))
     target = _normalised(urlsplit(target))
     headers = hop.headers
-    if _origin(target) != _origin(hop.url):
+    if hop.credential is not None:
+        headers = tuple((k, v) for k, v in headers if k.lower() != hop.credential)
+    if origin_of(target) != origin_of(hop.url):
         headers = tuple((k, v) for k, v in headers if k.lower() not in _SENSITIVE_HEADERS)
     if response.status in (307, 308):
         return _Hop(hop.method, target, headers, hop.body)
@@ -270,6 +296,20 @@ def _first_hop(spec: HttpRequestSpec) -> _Hop:
     return _Hop(spec.method, _normalised(parts), headers, spec.body)
 
 
+def _with_credential(hop: _Hop, credential: Credential | None) -> _Hop:
+    """``hop`` with the credential's header (replacing the guest's) if the credential is for its URL."""
+    if credential is None or not credential.applies_to(hop.url):
+        return hop
+    name = credential.header.lower()
+    headers = tuple((k, v) for k, v in hop.headers if k.lower() != name)
+    return _Hop(hop.method, hop.url, (*headers, (credential.header, credential.value)), hop.body, name)
+
+
+def _check_hop(policy: HttpPolicy, url: str) -> Denial | None:
+    _scheme, host, port = origin_of(url)
+    return policy.check(host, port)
+
+
 def _normalised(parts: SplitResult) -> str:
     """Percent-encode what may not appear raw in a request target; drop userinfo and fragment."""
     host = parts.hostname or ""
@@ -279,13 +319,3 @@ def _normalised(parts: SplitResult) -> str:
     path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
     query = quote(parts.query, safe="/?%:@!$&'()*+,;=-._~")
     return urlunsplit((parts.scheme.lower(), netloc, path, query, ""))
-
-
-def _host(url: str) -> str:
-    return urlsplit(url).hostname or ""
-
-
-def _origin(url: str) -> tuple[str, str, int]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    return scheme, parts.hostname or "", parts.port or (443 if scheme == "https" else 80)

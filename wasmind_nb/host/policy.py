@@ -1,13 +1,17 @@
 """Per-actor grants for the ``command`` and ``http`` capabilities.
 
-A policy answers one question, "may this actor do that?", with ``None`` (yes) or the error text that the
-capability hands back to the guest. ``None`` as the allow-list means the actor may do anything.
+A policy answers one question, "may this actor do that?", with ``None`` (yes) or the reason it may not.
+``HttpPolicy`` lives in ``host.netpolicy`` (hosts, ports and resolved addresses) and is re-exported here.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+
+from wasmind_nb.host.netpolicy import HttpPolicy
+
+__all__ = ["CommandPolicy", "HttpPolicy"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,34 +26,3 @@ class CommandPolicy:
         if self.allowed is None or program in self.allowed or os.path.basename(program) in self.allowed:
             return None
         return f"command '{program}' is not allowed for actor '{self.actor}'"
-
-
-@dataclass(frozen=True, slots=True)
-class HttpPolicy:
-    """Hosts an actor may contact.
-
-    Entries are host names or IP addresses, compared case-insensitively and without port. ``*.example.com``
-    matches any subdomain of ``example.com`` (not ``example.com`` itself); ``*`` matches every host.
-    """
-
-    allowed_hosts: tuple[str, ...] | None
-    actor: str
-
-    def check(self, host: str) -> str | None:
-        """``None`` if ``host`` may be contacted, else the error message for the guest."""
-        if self.allowed_hosts is None or any(_host_matches(host, entry) for entry in self.allowed_hosts):
-            return None
-        return f"host '{host}' is not allowed for actor '{self.actor}'"
-
-
-def _normalise_host(host: str) -> str:
-    return host.strip().strip("[]").rstrip(".").lower()
-
-
-def _host_matches(host: str, entry: str) -> bool:
-    host, entry = _normalise_host(host), _normalise_host(entry)
-    if entry == "*":
-        return True
-    if entry.startswith("*."):
-        return host.endswith(entry[1:]) and len(host) > len(entry) - 1
-    return host == entry

@@ -3,15 +3,22 @@
 ``httpclient.send_request`` does everything a guest can observe apart from the exchange itself (URL checks,
 host policy, redirects, retries, deadlines) and calls a ``Transport`` once per hop. A transport therefore
 sends exactly one request and returns the response as it came, redirects included. That keeps wrappers
-(record, replay, fault injection) simple: wrap ``send``, see every hop.
+(record, replay, fault injection) simple: wrap ``send``, see every hop, pass ``check_address`` on.
+
+A transport that connects resolves the URL's host itself, calls ``check_address(host, port, address)`` for
+each address and connects only to one that passed, so the address checked is the address reached (no DNS
+rebinding between check and connect); TLS and the ``Host`` header still use the name.
 """
 
 from __future__ import annotations
 
 import http.client
+import ipaddress
+import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -33,8 +40,33 @@ class HttpResponse:
     body: bytes
 
 
+AddressCheck = Callable[[str, int, str], "Refusal | None"]
+"""``check_address(host, port, address)``: ``None`` if ``host`` may be reached at ``address``."""
+Resolver = Callable[[str, int], Sequence[str]]
+"""``resolve(host, port)``: the IP addresses to try for ``host``, in order."""
+
+
+class Refusal(Protocol):
+    """What an address check refuses with (``host.denial.Denial``): a target and a reason."""
+
+    @property
+    def target(self) -> str: ...
+
+    @property
+    def reason(self) -> str: ...
+
+
 class TransportError(WasmindError):
-    """Base of the two failures a ``Transport`` may raise."""
+    """Base of the failures a ``Transport`` may raise."""
+
+
+class TransportRefused(TransportError):
+    """``check_address`` refused every address the host resolved to; nothing was sent."""
+
+    def __init__(self, target: str, reason: str) -> None:
+        super().__init__(reason)
+        self.target = target
+        self.reason = reason
 
 
 class TransportTimeout(TransportError):
@@ -55,15 +87,25 @@ class Transport(Protocol):
         headers: tuple[tuple[str, str], ...],
         body: bytes | None,
         timeout_s: float | None,
+        *,
+        check_address: AddressCheck | None = None,
     ) -> HttpResponse:
         """Send one request and return its response without following redirects.
 
         ``url`` is an absolute, validated ``http``/``https`` URL; ``method`` and ``headers`` are valid and
         are sent as given (order and duplicates kept). ``timeout_s`` bounds the whole exchange (``None``: no
-        bound). Raises ``TransportTimeout`` or ``TransportNetworkError`` and nothing else on purpose; any
-        other exception propagates to the caller of ``send_request``.
+        bound). ``check_address`` (always given by ``send_request``; ``None`` only for the host's own calls)
+        vets each resolved address before connecting. Raises ``TransportTimeout``, ``TransportRefused`` or
+        ``TransportNetworkError`` and nothing else on purpose; any other exception propagates to the caller
+        of ``send_request``.
         """
         ...
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """The addresses the system resolver gives for ``host`` (TCP), duplicates removed, order kept."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 class UrllibTransport:
@@ -72,7 +114,8 @@ class UrllibTransport:
     ``ssl_context`` defaults to the system's trust store with verification on, loaded at the first
     ``https`` request (loading it costs tens of milliseconds, and an offline run never needs it);
     ``max_body_bytes`` caps a response body (``None``: no cap), beyond which the exchange fails as a
-    network error.
+    network error; ``resolver`` turns a host name into addresses (tests inject one to play DNS). A body
+    shorter than its ``Content-Length``, or a chunked body cut off, is a network error, never a response.
     """
 
     def __init__(
@@ -80,10 +123,12 @@ class UrllibTransport:
         *,
         ssl_context: ssl.SSLContext | None = None,
         max_body_bytes: int | None = DEFAULT_MAX_BODY_BYTES,
+        resolver: Resolver = system_resolver,
     ) -> None:
         self._ssl_context = ssl_context
         self._ssl_lock = threading.Lock()
         self._max_body_bytes = max_body_bytes
+        self._resolver = resolver
 
     def _tls(self) -> ssl.SSLContext:
         with self._ssl_lock:
@@ -98,11 +143,14 @@ class UrllibTransport:
         headers: tuple[tuple[str, str], ...],
         body: bytes | None,
         timeout_s: float | None,
+        *,
+        check_address: AddressCheck | None = None,
     ) -> HttpResponse:
         """See ``Transport.send``."""
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
         try:
-            conn = self._connection(url, _time_left(deadline))
+            addresses = self._addresses(url, check_address)
+            conn = self._connection(url, addresses, _time_left(deadline))
             try:
                 _send_head_and_body(conn, method, url, headers, body)
                 _arm(conn, deadline)
@@ -117,25 +165,105 @@ class UrllibTransport:
         received = tuple((name.lower(), _decode_value(value)) for name, value in response.getheaders())
         return HttpResponse(response.status, received, data)
 
-    def _connection(self, url: str, timeout: float | None) -> http.client.HTTPConnection:
+    def _addresses(self, url: str, check_address: AddressCheck | None) -> list[str]:
+        """The addresses to try for ``url``'s host: resolved once, each one vetted by ``check_address``."""
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+        try:
+            addresses = [str(ipaddress.ip_address(host))]
+        except ValueError:
+            try:
+                addresses = list(self._resolver(host, port))
+            except (OSError, UnicodeError) as exc:
+                raise TransportNetworkError(f"cannot resolve host '{host}': {_describe(exc)}") from exc
+        if not addresses:
+            raise TransportNetworkError(f"cannot resolve host '{host}': no address")
+        if check_address is None:
+            return addresses
+        refusals = [check_address(host, port, address) for address in addresses]
+        allowed = [address for address, refusal in zip(addresses, refusals, strict=True) if refusal is None]
+        first = next((refusal for refusal in refusals if refusal is not None), None)
+        if not allowed and first is not None:
+            raise TransportRefused(first.target, first.reason)
+        return allowed
+
+    def _connection(
+        self, url: str, addresses: list[str], timeout: float | None
+    ) -> http.client.HTTPConnection:
         parts = urlsplit(url)
         host, port = parts.hostname or "", parts.port
         if parts.scheme.lower() == "https":
-            return http.client.HTTPSConnection(host, port, timeout=timeout, context=self._tls())
-        return http.client.HTTPConnection(host, port, timeout=timeout)
+            return _PinnedHTTPSConnection(host, port, addresses, timeout, self._tls())
+        return _PinnedHTTPConnection(host, port, addresses, timeout)
 
     def _read_body(
         self, conn: http.client.HTTPConnection, response: http.client.HTTPResponse, deadline: float | None
     ) -> bytes:
+        expected = response.length
         data = bytearray()
         while True:
             _arm(conn, deadline)
-            chunk = response.read1(_READ_CHUNK)
+            try:
+                chunk = response.read1(_READ_CHUNK)
+            except http.client.IncompleteRead as exc:
+                raise TransportNetworkError(
+                    f"response body cut short: the chunked body ended after {len(data) + len(exc.partial)} "
+                    "bytes, before its last chunk"
+                ) from exc
             if not chunk:
-                return bytes(data)
+                break
             data += chunk
             if self._max_body_bytes is not None and len(data) > self._max_body_bytes:
                 raise TransportNetworkError(f"response body exceeds {self._max_body_bytes} bytes")
+        if expected is not None and len(data) < expected:
+            raise TransportNetworkError(
+                f"response body cut short: received {len(data)} of {expected} bytes (Content-Length)"
+            )
+        return bytes(data)
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """An HTTP connection to ``host`` made to one of ``addresses`` (already checked), never re-resolved."""
+
+    def __init__(self, host: str, port: int | None, addresses: list[str], timeout: float | None) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._addresses = addresses
+
+    def connect(self) -> None:
+        last: OSError | None = None
+        for address in self._addresses:
+            try:
+                self.sock = socket.create_connection((address, self.port), self.timeout)
+            except TimeoutError:
+                raise
+            except OSError as exc:
+                last = exc
+                continue
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return
+        raise last if last is not None else OSError("no address to connect to")
+
+
+class _PinnedHTTPSConnection(_PinnedHTTPConnection):
+    """As :class:`_PinnedHTTPConnection`, then TLS with the host name for SNI and verification."""
+
+    default_port = http.client.HTTPS_PORT
+
+    def __init__(
+        self,
+        host: str,
+        port: int | None,
+        addresses: list[str],
+        timeout: float | None,
+        context: ssl.SSLContext,
+    ) -> None:
+        super().__init__(host, port, addresses, timeout)
+        self._tls_context = context
+
+    def connect(self) -> None:
+        super().connect()
+        self.sock = self._tls_context.wrap_socket(self.sock, server_hostname=self.host)
 
 
 def _send_head_and_body(
