@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from wasmind_nb.errors import ConfigError, ReplayMismatch
-from wasmind_nb.host.transport import TransportNetworkError, TransportTimeout, UrllibTransport
+from wasmind_nb.host.denial import Denial
+from wasmind_nb.host.transport import (
+    HttpResponse,
+    TransportNetworkError,
+    TransportRefused,
+    TransportTimeout,
+    UrllibTransport,
+)
 from wasmind_nb.llm import EmbeddedLLM, Raw, RecordingTransport, ReplayTransport, Reply, Router, ToolCallSpec
 
 from .helpers import user
@@ -246,3 +253,71 @@ def test_a_broken_trace_is_a_config_error(tmp_path: Path) -> None:
     path.write_text('{"seq": 0, "method": "GET", "url": "http://h/"}\nnot json\n')
     with pytest.raises(ConfigError, match="trace line 2 is not valid JSON"):
         ReplayTransport(path)
+
+
+def test_credential_headers_and_query_params_are_redacted_and_still_replay(tmp_path: Path) -> None:
+    trace = tmp_path / "run.jsonl"
+    secrets = {
+        "Cookie": "session=abc123",
+        "X-Auth-Token": "tok-1",
+        "PRIVATE-TOKEN": "glpat-1",
+        "X-Api-Key": "k-1",
+        "X-Team-Secret": "team-1",
+    }
+    query = (
+        "?api_key=q1&token=q2&access_token=q3&key=q4&password=q5&secret=q6&sig=q7&X-Amz-Signature=q8&page=2"
+    )
+    url_path = "/v1/chat/completions" + query
+    with EmbeddedLLM(["ok"]) as llm:
+        recorder = RecordingTransport(UrllibTransport(), trace, redact_headers=["x-team-secret"])
+        _send(recorder, llm.base_url + url_path, user("hi"), (*JSON, *secrets.items()))
+        recorder.close()
+    text = trace.read_text()
+    for value in [*secrets.values(), "q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8"]:
+        assert value not in text, value
+    entry = json.loads(text)
+    assert all(value == "<redacted>" for name, value in entry["request_headers"] if name in secrets)
+    assert "page=2" in entry["url"]
+
+    # Different secrets in the same places still match the recording.
+    replay = ReplayTransport(trace, redact_headers=["X-Team-Secret"])
+    other = {name: value + "-other" for name, value in secrets.items()}
+    got = _send(
+        replay, "http://127.0.0.1:1" + url_path.replace("q", "z"), user("hi"), (*JSON, *other.items())
+    )
+    assert got.status == 200  # type: ignore[attr-defined]
+    replay.check(complete=True)
+
+
+def test_set_cookie_in_responses_is_redacted(tmp_path: Path) -> None:
+    trace = tmp_path / "run.jsonl"
+
+    class Inner:
+        def send(self, method, url, headers, body, timeout_s, *, check_address=None):  # type: ignore[no-untyped-def]
+            return HttpResponse(200, (("set-cookie", "sid=s3cr3t; HttpOnly"), ("x-ok", "1")), b"{}")
+
+    with RecordingTransport(Inner(), trace) as recorder:  # type: ignore[arg-type]
+        recorder.send("GET", "http://api.test/x", (), None, 5.0)
+    entry = json.loads(trace.read_text())
+    assert entry["response_headers"] == [["set-cookie", "<redacted>"], ["x-ok", "1"]]
+
+
+def test_a_refused_address_is_recorded_and_replayed_as_a_refusal(tmp_path: Path) -> None:
+    trace = tmp_path / "run.jsonl"
+    transport = UrllibTransport(resolver=lambda host, port: ["127.0.0.1"])
+
+    def refuse(host: str, port: int, address: str) -> Denial:
+        return Denial("a", "http_hosts", f"{host}:{port}", f"{host} resolves to {address}")
+
+    with RecordingTransport(transport, trace) as recorder, pytest.raises(TransportRefused):
+        recorder.send("GET", "http://rebind.test:1/?token=t0p", (), None, 5.0, check_address=refuse)
+    entry = json.loads(trace.read_text())
+    assert entry["error"] == {
+        "type": "TransportRefused",
+        "message": "rebind.test resolves to 127.0.0.1",
+        "target": "rebind.test:1",
+    }
+    assert "t0p" not in trace.read_text()
+    with pytest.raises(TransportRefused, match="resolves to") as raised:
+        ReplayTransport(trace).send("GET", "http://rebind.test:1/?token=t0p", (), None, 5.0)
+    assert raised.value.target == "rebind.test:1"

@@ -2,26 +2,32 @@
 
 * ``embedded`` (the default when no ``base_url`` is set): start the loopback :class:`EmbeddedLLM` with the
   configured script (or the one passed to ``Wasmind(llm=...)``, or a default that explains itself).
-* ``remote``: use ``base_url``; the API key is read from the ``api_key_env`` variable and added by the
-  host to requests for that origin only, so actors never see it and traces never hold it.
+* ``remote``: use ``base_url``; the API key is read from the ``api_key_env`` variable into
+  :attr:`LLMConnection.credential`, which the runtime hands to ``send_request`` for actors granted
+  ``llm`` only. It is added to ``<base_url>/v1/chat/completions`` on that exact origin, never after a
+  redirect, replacing any ``Authorization`` the actor set, so actors never see it and traces never hold it.
 * ``record``: as embedded/remote, and every exchange is appended to the ``trace`` file.
 * ``replay``: answer every request from the ``trace`` file, with no server and no network. Actors are
   told the recorded run's base URL (nothing listens there; the replay answers first), so a replayed
   run's messages are the recorded run's, byte for byte.
 
-Actors learn the URL from the replayable ``wasmind.common.litellm.BaseUrlUpdate`` message.
+Actors learn the URL from the replayable ``wasmind.common.litellm.BaseUrlUpdate`` message, and
+:attr:`LLMConnection.grant_host` is the ``host:port`` entry the runtime adds to the ``http_hosts`` of actors
+granted ``llm``, so the assistant reaches the model (embedded, remote or replayed) with no grant of its own.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from wasmind_nb.config import LLMSettings
 from wasmind_nb.errors import ConfigError
-from wasmind_nb.host.transport import HttpResponse, Transport, UrllibTransport
+from wasmind_nb.host.credential import Credential, origin_of
+from wasmind_nb.host.netpolicy import host_port
+from wasmind_nb.host.transport import Transport, UrllibTransport
 from wasmind_nb.llm.script import FunctionScript, Reply, Script, as_script, load_script
 from wasmind_nb.llm.server import EmbeddedLLM
 from wasmind_nb.llm.trace import RecordingTransport, ReplayTransport
@@ -39,33 +45,19 @@ def default_script() -> Script:
     return FunctionScript(lambda request: Reply(DEFAULT_REPLY), models=[DEFAULT_MODEL])
 
 
-class _KeyInjectingTransport:
-    """Adds ``Authorization: Bearer <key>`` to requests for one origin (the configured ``base_url``)."""
-
-    def __init__(self, inner: Transport, origin: tuple[str, str], key: str) -> None:
-        self._inner = inner
-        self._origin = origin
-        self._key = key
-
-    def send(
-        self,
-        method: str,
-        url: str,
-        headers: tuple[tuple[str, str], ...],
-        body: bytes | None,
-        timeout_s: float | None,
-    ) -> HttpResponse:
-        parts = urlsplit(url)
-        if (parts.scheme, parts.netloc) == self._origin and not any(
-            name.lower() == "authorization" for name, _ in headers
-        ):
-            headers = (*headers, ("Authorization", f"Bearer {self._key}"))
-        return self._inner.send(method, url, headers, body, timeout_s)
+def grant_for(base_url: str) -> str:
+    """The ``http_hosts`` entry for ``base_url``'s origin: ``host:port``, the port always written out."""
+    _scheme, host, port = origin_of(base_url)
+    return host_port(host, port)
 
 
 @dataclass
 class LLMConnection:
-    """The transport actors' HTTP goes through, the base URL they are told, and what to stop later."""
+    """The transport actors' HTTP goes through, the base URL they are told, and what to stop later.
+
+    ``credential`` (remote with ``api_key_env`` only) is for ``send_request(..., credential=...)`` of
+    actors granted ``llm``; ``grant_host`` is the entry to add to those actors' ``http_hosts``.
+    """
 
     transport: Transport
     base_url: str
@@ -75,6 +67,8 @@ class LLMConnection:
     recorder: RecordingTransport | None = None
     replay: ReplayTransport | None = None
     secret_env: tuple[str, ...] = field(default_factory=tuple)
+    credential: Credential | None = None
+    grant_host: str | None = None
 
     def close(self) -> None:
         if self.server is not None:
@@ -90,23 +84,45 @@ class LLMConnection:
             self.replay.check()
 
 
-def connect(settings: LLMSettings, script: Any = None, *, source: str | None = None) -> LLMConnection:
-    """Open the connection ``settings`` describe; ``script`` overrides ``settings.script``."""
+def connect(
+    settings: LLMSettings,
+    script: Any = None,
+    *,
+    source: str | None = None,
+    redact_headers: Sequence[str] | None = None,
+) -> LLMConnection:
+    """Open the connection ``settings`` describe; ``script`` overrides ``settings.script``.
+
+    ``redact_headers`` (default: ``settings.redact_headers`` when the settings have it) names headers a
+    trace redacts on top of the built-in list.
+    """
     mode = settings.mode
     if mode == "auto":
         mode = "remote" if settings.base_url else "embedded"
     secret_env = (settings.api_key_env,) if settings.api_key_env else ()
+    if redact_headers is None:
+        redact_headers = getattr(settings, "redact_headers", None) or ()
+    extra = tuple(redact_headers)
     if mode == "replay":
         if not settings.trace:
             raise ConfigError("mode 'replay' needs a trace file", file=source, key="llm.trace")
-        replay = ReplayTransport(settings.trace, secret_env=secret_env, strict_order=False)
+        replay = ReplayTransport(
+            settings.trace, secret_env=secret_env, redact_headers=extra, strict_order=False
+        )
         base_url = settings.base_url or replay.recorded_origin() or REPLAY_BASE_URL
         return LLMConnection(
-            replay, base_url, list(settings.models), mode, replay=replay, secret_env=secret_env
+            replay,
+            base_url,
+            list(settings.models),
+            mode,
+            replay=replay,
+            secret_env=secret_env,
+            grant_host=grant_for(base_url),
         )
 
     transport: Transport = UrllibTransport()
     server = None
+    credential = None
     use_embedded = mode == "embedded" or (mode == "record" and not settings.base_url)
     if use_embedded:
         chosen = as_script(script) if script is not None else None
@@ -128,14 +144,21 @@ def connect(settings: LLMSettings, script: Any = None, *, source: str | None = N
                     file=source,
                     key="llm.api_key_env",
                 )
-            parts = urlsplit(base_url)
-            transport = _KeyInjectingTransport(transport, (parts.scheme, parts.netloc), key)
+            credential = Credential.bearer(base_url, key)
     recorder = None
     if mode == "record":
         if not settings.trace:
             raise ConfigError("mode 'record' needs a trace file", file=source, key="llm.trace")
-        recorder = RecordingTransport(transport, settings.trace, secret_env=secret_env)
+        recorder = RecordingTransport(transport, settings.trace, secret_env=secret_env, redact_headers=extra)
         transport = recorder
     return LLMConnection(
-        transport, base_url, models, mode, server=server, recorder=recorder, secret_env=secret_env
+        transport,
+        base_url,
+        models,
+        mode,
+        server=server,
+        recorder=recorder,
+        secret_env=secret_env,
+        credential=credential,
+        grant_host=grant_for(base_url),
     )

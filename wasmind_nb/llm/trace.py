@@ -6,10 +6,15 @@ line: ``seq``, ``method``, ``url``, ``request_headers``, ``request_body``, ``sta
 ``{"text": str}`` or ``{"base64": str}``; a response body is stored as ``json`` only when its bytes are the
 compact JSON encoding of the value (as the embedded server sends), so replay gives back the exact bytes.
 
-Secrets never reach the file: the values of ``Authorization``, ``Proxy-Authorization``, ``api-key`` and
-``x-api-key`` headers, and any header value, URL query value, JSON string or error text equal to the value of
-an environment variable named in ``secret_env``, become ``"<redacted>"``. Secret values of 8 characters or
-more are also replaced where they occur inside a longer string (``"Bearer <redacted>"``).
+Secrets never reach the file. These become ``"<redacted>"``: the values of the headers in
+``SECRET_HEADERS`` (``Authorization``, ``Cookie``, ``Set-Cookie``, ``X-Api-Key``, ...) and of those named in
+``redact_headers``; the values of credential-looking URL query parameters (``api_key``, ``token``,
+``access_token``, ``key``, ``password``, ``secret``, ``sig``, ... see ``is_secret_param``), in the URL and
+in error text; and any header value, URL query value, JSON string or error text equal to the value of an
+environment variable named in ``secret_env``. Secret values of 8 characters or more are also replaced where
+they occur inside a longer string (``"Bearer <redacted>"``). A replay redacts each request the same way
+before comparing, and never compares a header that was recorded redacted, so requests whose secrets
+differ still match.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -28,11 +34,23 @@ from typing import Any, NoReturn, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from wasmind_nb.errors import ConfigError, ReplayMismatch
-from wasmind_nb.host.transport import HttpResponse, Transport, TransportNetworkError, TransportTimeout
+from wasmind_nb.host.credential import CREDENTIAL_HEADERS
+from wasmind_nb.host.transport import (
+    AddressCheck,
+    HttpResponse,
+    Transport,
+    TransportNetworkError,
+    TransportRefused,
+    TransportTimeout,
+)
 
 REDACTED = "<redacted>"
-SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key"})
+SECRET_HEADERS = CREDENTIAL_HEADERS
 """Headers whose values are always redacted (and never compared on replay)."""
+_SECRET_PARAM = re.compile(
+    r"(?:^|.*[_.\-])(?:api[_\-]?key|apikey|key|token|secret|password|passwd|pwd|pass|sig|signature"
+    r"|auth|authorization|credential|credentials|session|sessionid|sid|jwt)$"
+)
 VOLATILE_HEADERS = frozenset(
     {"host", "content-length", "user-agent", "date", "connection", "accept-encoding", "transfer-encoding"}
 )
@@ -47,13 +65,19 @@ Headers = tuple[tuple[str, str], ...]
 # --- redaction and encoding ---------------------------------------------------------------------------
 
 
+def is_secret_param(name: str) -> bool:
+    """Whether a URL query parameter of this name carries a credential (``api_key``, ``X-Amz-Signature``)."""
+    return bool(_SECRET_PARAM.fullmatch(name.strip().lower()))
+
+
 class _Redaction:
     """Secret-replacing for one exchange (environment variables are read when it is made)."""
 
-    def __init__(self, secret_env: Sequence[str]) -> None:
+    def __init__(self, secret_env: Sequence[str], secret_headers: frozenset[str] = SECRET_HEADERS) -> None:
         values = {os.environ.get(name, "") for name in secret_env}
         self._exact = {value for value in values if value}
         self._inner = sorted((value for value in self._exact if len(value) >= _SUBSTRING_MIN), key=len)[::-1]
+        self._headers = secret_headers
 
     def text(self, value: str) -> str:
         if value in self._exact:
@@ -64,17 +88,23 @@ class _Redaction:
 
     def headers(self, headers: Iterable[tuple[str, str]]) -> list[list[str]]:
         return [
-            [name, REDACTED if name.lower() in SECRET_HEADERS else self.text(value)]
-            for name, value in headers
+            [name, REDACTED if name.lower() in self._headers else self.text(value)] for name, value in headers
         ]
 
     def url(self, url: str) -> str:
         parts = urlsplit(url)
         query = parse_qsl(parts.query, keep_blank_values=True)
-        if any(value in self._exact for _, value in query):
-            query = [(key, REDACTED if value in self._exact else value) for key, value in query]
+        if any(self._secret_pair(key, value) for key, value in query):
+            query = [(key, REDACTED if self._secret_pair(key, value) else value) for key, value in query]
             parts = parts._replace(query=urlencode(query, safe="<>"))
         return self.text(urlunsplit(parts))
+
+    def error(self, message: str, url: str) -> str:
+        """An error message that may quote ``url``: the URL redacted, then the text."""
+        return self.text(message.replace(url, self.url(url)) if url else message)
+
+    def _secret_pair(self, key: str, value: str) -> bool:
+        return bool(value) and (value in self._exact or is_secret_param(key))
 
     def json(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -135,10 +165,12 @@ class RecordingTransport:
         path: str | PathLike[str],
         *,
         secret_env: Iterable[str] = (),
+        redact_headers: Iterable[str] = (),
         append: bool = False,
     ) -> None:
         self._inner = inner
         self._secret_env = tuple(secret_env)
+        self._secret_headers = SECRET_HEADERS | {name.lower() for name in redact_headers}
         self.path = Path(path)
         self._lock = threading.Lock()
         self._seq = _count_lines(self.path) if append else 0
@@ -151,12 +183,19 @@ class RecordingTransport:
             return self._seq
 
     def send(
-        self, method: str, url: str, headers: Headers, body: bytes | None, timeout_s: float | None
+        self,
+        method: str,
+        url: str,
+        headers: Headers,
+        body: bytes | None,
+        timeout_s: float | None,
+        *,
+        check_address: AddressCheck | None = None,
     ) -> HttpResponse:
         """Send through the inner transport and record the exchange (see ``Transport.send``)."""
         started = time.perf_counter()
         try:
-            response = self._inner.send(method, url, headers, body, timeout_s)
+            response = self._inner.send(method, url, headers, body, timeout_s, check_address=check_address)
         except Exception as exc:
             self._write(method, url, headers, body, started, None, exc)
             raise
@@ -186,7 +225,7 @@ class RecordingTransport:
         error: Exception | None,
     ) -> None:
         elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
-        redaction = _Redaction(self._secret_env)
+        redaction = _Redaction(self._secret_env, self._secret_headers)
         entry: dict[str, Any] = {
             "seq": 0,
             "method": method,
@@ -197,13 +236,20 @@ class RecordingTransport:
             "response_headers": redaction.headers(response.headers) if response else None,
             "response_body": _encode_body(response.body, redaction, exact=True) if response else None,
             "elapsed_ms": elapsed_ms,
-            "error": {"type": type(error).__name__, "message": redaction.text(str(error))} if error else None,
+            "error": _encode_error(error, url, redaction) if error else None,
         }
         with self._lock:
             entry["seq"] = self._seq
             self._file.write(json.dumps(entry, ensure_ascii=False) + "\n")
             self._file.flush()
             self._seq += 1
+
+
+def _encode_error(error: Exception, url: str, redaction: _Redaction) -> dict[str, Any]:
+    encoded: dict[str, Any] = {"type": type(error).__name__, "message": redaction.error(str(error), url)}
+    if isinstance(error, TransportRefused):
+        encoded["target"] = error.target
+    return encoded
 
 
 def _count_lines(path: Path) -> int:
@@ -239,7 +285,7 @@ class _Request:
         compared: dict[str, list[str]] = {}
         for name, value in headers:
             key = name.lower()
-            if key not in ignored and key not in SECRET_HEADERS and value != REDACTED:
+            if key not in ignored and value != REDACTED:
                 compared.setdefault(key, []).append(value)
         query = tuple(sorted(parse_qsl(parts.query, keep_blank_values=True)))
         target = parts.path or "/"
@@ -267,14 +313,24 @@ class ReplayTransport:
         path: str | PathLike[str],
         *,
         secret_env: Iterable[str] = (),
+        redact_headers: Iterable[str] = (),
         strict_order: bool = True,
         ignore_headers: Iterable[str] = (),
     ) -> None:
         self.path = Path(path)
         self._secret_env = tuple(secret_env)
+        self._secret_headers = SECRET_HEADERS | {name.lower() for name in redact_headers}
         self._strict = strict_order
-        self._ignored = VOLATILE_HEADERS | {name.lower() for name in ignore_headers}
         self._exchanges = _read_trace(self.path)
+        redacted = {
+            str(name).lower()
+            for exchange in self._exchanges
+            for name, value in exchange["request_headers"] or []
+            if value == REDACTED
+        }
+        self._ignored = (
+            VOLATILE_HEADERS | self._secret_headers | redacted | {name.lower() for name in ignore_headers}
+        )
         self._recorded = [
             _Request.make(e["method"], e["url"], e["request_headers"] or [], e["request_body"], self._ignored)
             for e in self._exchanges
@@ -317,10 +373,21 @@ class ReplayTransport:
             )
 
     def send(
-        self, method: str, url: str, headers: Headers, body: bytes | None, timeout_s: float | None
+        self,
+        method: str,
+        url: str,
+        headers: Headers,
+        body: bytes | None,
+        timeout_s: float | None,
+        *,
+        check_address: AddressCheck | None = None,
     ) -> HttpResponse:
-        """Answer from the trace (see ``Transport.send``); raises ``ReplayMismatch`` on a difference."""
-        redaction = _Redaction(self._secret_env)
+        """Answer from the trace (see ``Transport.send``); raises ``ReplayMismatch`` on a difference.
+
+        Nothing is resolved or connected, so ``check_address`` is not called; a recorded refusal is
+        raised again as ``TransportRefused``.
+        """
+        redaction = _Redaction(self._secret_env, self._secret_headers)
         incoming = _Request.make(
             method,
             redaction.url(url),
@@ -336,8 +403,11 @@ class ReplayTransport:
         exchange = self._exchanges[index]
         error = exchange.get("error")
         if error:
+            message = str(error.get("message", "recorded failure"))
+            if error.get("type") == "TransportRefused":
+                raise TransportRefused(str(error.get("target", "")), message)
             kind = TransportTimeout if error.get("type") == "TransportTimeout" else TransportNetworkError
-            raise kind(str(error.get("message", "recorded failure")))
+            raise kind(message)
         return HttpResponse(
             int(exchange["status"]),
             tuple((str(name), str(value)) for name, value in exchange["response_headers"] or []),
