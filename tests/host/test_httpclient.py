@@ -194,7 +194,7 @@ def test_allowed_host_and_port_is_contacted(server: LoopbackServer) -> None:
 
 def test_an_entry_without_port_grants_only_80_and_443(server: LoopbackServer) -> None:
     denial = send(HttpRequestSpec("GET", server.url()), HttpPolicy(("127.0.0.1",), "a"))
-    assert isinstance(denial, Denial) and "other ports only" in denial.reason
+    assert isinstance(denial, Denial) and "on port 80, 443 only" in denial.reason
     assert server.requests == []
 
 

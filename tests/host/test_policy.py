@@ -97,3 +97,12 @@ def test_command_policy_matches_name_or_basename() -> None:
     assert policy.check("/opt/tool") is None
     assert policy.check("rm") == "command 'rm' is not allowed for actor 'coder'"
     assert CommandPolicy(None, "coder").check("rm") is None
+
+
+def test_a_port_denial_names_the_granted_ports() -> None:
+    denial = HttpPolicy(("a.test", "a.test:8080"), "bot").check("a.test", 9000)
+    assert denial is not None
+    assert denial.reason == (
+        "actor 'bot' may not reach a.test:9000: its http_hosts grant this host on port 80, 443, 8080 only "
+        "(an entry without a port means 80 and 443); grant 'a.test:9000' for this port"
+    )

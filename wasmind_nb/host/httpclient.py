@@ -189,7 +189,7 @@ def _attempt(
 ) -> HttpResponse | RequestError:
     """One attempt: the request and the redirects it leads to, within one timeout."""
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
-    for _ in range(MAX_REDIRECTS + 1):
+    for redirects in range(MAX_REDIRECTS + 1):
         left = None if deadline is None else deadline - time.monotonic()
         if left is not None and left <= 0:
             return Timeout()
@@ -200,7 +200,8 @@ def _attempt(
         except TransportTimeout:
             return Timeout()
         except TransportRefused as refused:
-            raise _GiveUp(Denial(policy.actor, "http_hosts", refused.target, refused.reason)) from None
+            reason = f"redirect refused: {refused.reason}" if redirects else refused.reason
+            raise _GiveUp(Denial(policy.actor, "http_hosts", refused.target, reason)) from None
         except TransportNetworkError as exc:
             return NetworkError(str(exc))
         next_hop = _redirect(hop, response)

@@ -102,9 +102,11 @@ class HttpPolicy:
         if not self.entries:
             reason = f"actor '{self.actor}' may not reach {target}: it has no http_hosts grant"
         elif any(entry.matches_name(name) for entry in self.entries):
+            ports = sorted({p for e in self.entries if e.matches_name(name) and e.ports for p in e.ports})
             reason = (
-                f"actor '{self.actor}' may not reach {target}: its http_hosts grant this host on other "
-                f"ports only (an entry without a port means 80 and 443; grant '{target}' for this one)"
+                f"actor '{self.actor}' may not reach {target}: its http_hosts grant this host on port "
+                f"{', '.join(map(str, ports))} only (an entry without a port means 80 and 443); "
+                f"grant '{target}' for this port"
             )
         else:
             reason = f"actor '{self.actor}' may not reach {target}: not in its http_hosts"
