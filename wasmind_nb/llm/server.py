@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from wasmind_nb.errors import LLMScriptError
+from wasmind_nb.host.credential import CREDENTIAL_HEADERS
 from wasmind_nb.llm.script import (
     Fault,
     Item,
@@ -39,7 +40,7 @@ MAX_BODY_BYTES = 32 * 1024 * 1024
 _CHAT_PATHS = ("/v1/chat/completions", "/chat/completions")
 _MODELS_PATHS = ("/v1/models", "/models")
 _HEALTH_PATHS = ("/health", "/v1/health")
-_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key"})
+_SECRET_HEADERS = CREDENTIAL_HEADERS
 
 
 @dataclass(frozen=True, slots=True)
