@@ -180,7 +180,10 @@ def test_denied_host_sends_nothing(server: LoopbackServer) -> None:
     denial = send(spec, policy, sleeps)
     target = f"127.0.0.1:{server.port}"
     assert denial == Denial(
-        "assistant", "http_hosts", target, f"actor 'assistant' may not reach {target}: not in its http_hosts"
+        "assistant",
+        "http_hosts",
+        target,
+        f"actor 'assistant' is not allowed to reach {target}: not in its http_hosts",
     )
     assert server.requests == []
     assert sleeps.calls == []
@@ -228,7 +231,7 @@ def test_redirect_to_denied_host_is_refused(server: LoopbackServer) -> None:
     assert isinstance(error, Denial) and error.target == "forbidden.test:80"
     assert (
         error.reason
-        == "redirect refused: actor 'coder' may not reach forbidden.test:80: not in its http_hosts"
+        == "redirect refused: actor 'coder' is not allowed to reach forbidden.test:80: not in its http_hosts"
     )
     assert len(server.requests) == 1
 

@@ -36,7 +36,7 @@ def test_star_grants_every_public_host_on_every_port_and_empty_grants_nothing() 
     denial = HttpPolicy((), "bot").check("x.test", 443)
     assert denial is not None
     assert (denial.actor, denial.capability, denial.target) == ("bot", "http_hosts", "x.test:443")
-    assert denial.reason == "actor 'bot' may not reach x.test:443: it has no http_hosts grant"
+    assert denial.reason == "actor 'bot' is not allowed to reach x.test:443: it has no http_hosts grant"
 
 
 @pytest.mark.parametrize(
@@ -68,8 +68,9 @@ def test_a_private_address_needs_an_entry_naming_it_on_that_port() -> None:
     denial = policy.check_address("rebind.test", 8080, "127.0.0.1")
     assert denial is not None
     assert denial.reason == (
-        "actor 'bot' may not reach rebind.test:8080: rebind.test resolves to 127.0.0.1, a loopback address; "
-        "only http_hosts listing both 'rebind.test:8080' and '127.0.0.1:8080' grant it, never a wildcard"
+        "actor 'bot' is not allowed to reach rebind.test:8080: rebind.test resolves to 127.0.0.1, "
+        "a loopback address; only http_hosts listing both 'rebind.test:8080' and '127.0.0.1:8080' grant it, "
+        "never a wildcard"
     )
 
 
@@ -103,6 +104,6 @@ def test_a_port_denial_names_the_granted_ports() -> None:
     denial = HttpPolicy(("a.test", "a.test:8080"), "bot").check("a.test", 9000)
     assert denial is not None
     assert denial.reason == (
-        "actor 'bot' may not reach a.test:9000: its http_hosts grant this host on port 80, 443, 8080 only "
-        "(an entry without a port means 80 and 443); grant 'a.test:9000' for this port"
+        "actor 'bot' is not allowed to reach a.test:9000: its http_hosts grant this host on port "
+        "80, 443, 8080 only (an entry without a port means 80 and 443); grant 'a.test:9000' for this port"
     )

@@ -100,16 +100,16 @@ class HttpPolicy:
             return None
         target = host_port(name, port)
         if not self.entries:
-            reason = f"actor '{self.actor}' may not reach {target}: it has no http_hosts grant"
+            reason = f"actor '{self.actor}' is not allowed to reach {target}: it has no http_hosts grant"
         elif any(entry.matches_name(name) for entry in self.entries):
             ports = sorted({p for e in self.entries if e.matches_name(name) and e.ports for p in e.ports})
             reason = (
-                f"actor '{self.actor}' may not reach {target}: its http_hosts grant this host on port "
-                f"{', '.join(map(str, ports))} only (an entry without a port means 80 and 443); "
+                f"actor '{self.actor}' is not allowed to reach {target}: its http_hosts grant this host on "
+                f"port {', '.join(map(str, ports))} only (an entry without a port means 80 and 443); "
                 f"grant '{target}' for this port"
             )
         else:
-            reason = f"actor '{self.actor}' may not reach {target}: not in its http_hosts"
+            reason = f"actor '{self.actor}' is not allowed to reach {target}: not in its http_hosts"
         return self._denial(target, reason)
 
     def check_address(self, host: str, port: int, address: str) -> Denial | None:
@@ -130,7 +130,7 @@ class HttpPolicy:
                 f"{name} resolves to {ip}, a {kind} address; only http_hosts listing both '{target}' and "
                 f"'{shown}' grant it, never a wildcard"
             )
-        reason = f"actor '{self.actor}' may not reach {target}: {reason}"
+        reason = f"actor '{self.actor}' is not allowed to reach {target}: {reason}"
         return self._denial(target, reason)
 
     def _grants_address(self, host: str, port: int, ip: IPAddress, kind: str) -> bool:
