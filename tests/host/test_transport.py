@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -126,3 +128,16 @@ def test_refused_addresses_are_never_connected_to(server: LoopbackServer) -> Non
         transport.send("GET", url, (), None, 5, check_address=refuse)
     assert raised.value.target == f"llm.test:{server.port}"
     assert server.requests == []
+
+
+def test_tls_verifies_the_name_not_the_pinned_address(
+    tls_server: LoopbackServer, self_signed: tuple[Path, Path]
+) -> None:
+    """The certificate is for 127.0.0.1; reached as ``llm.test`` (pinned to 127.0.0.1) it must not verify."""
+    context = ssl.create_default_context(cafile=str(self_signed[0]))
+    transport = UrllibTransport(ssl_context=context, resolver=lambda host, port: ["127.0.0.1"])
+    with pytest.raises(TransportNetworkError, match=r"certificate|hostname"):
+        transport.send("GET", f"https://llm.test:{tls_server.port}/", (), None, 5)
+    assert tls_server.requests == []
+    ok = UrllibTransport(ssl_context=context).send("GET", tls_server.url(scheme="https"), (), None, 5)
+    assert ok.status == 200
