@@ -10,6 +10,7 @@ reference (``tests/runtime/test_lowering.py`` compares both).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import ctypes
 import threading
@@ -85,8 +86,12 @@ class HandleMessageCall:
             self._lowered = None
 
     def __del__(self) -> None:
-        with contextlib.suppress(AttributeError, TypeError):  # at interpreter exit the bindings may be gone
-            self._release_content()
+        # The collector may run this inside a region holding the envelopes' lock (on any thread): queue
+        # the release, never take the lock here. The next acquire or release drains the queue.
+        lowered, self._lowered = self._lowered, None
+        if lowered is not None:
+            with contextlib.suppress(AttributeError):  # at interpreter exit the attributes may be gone
+                self._envelopes.release_later(lowered)
 
 
 class _Lowered:
@@ -106,11 +111,14 @@ class LoweredEnvelopes:
     def __init__(self) -> None:
         self._live: dict[tuple[str, str, str, str, bytes], _Lowered] = {}
         self._lock = threading.Lock()
+        self._deferred: collections.deque[_Lowered] = collections.deque()  # appends need no lock
 
     def __len__(self) -> int:
+        self.drain()
         return len(self._live)
 
     def acquire(self, key: tuple[str, str, str, str, bytes]) -> _Lowered:
+        self.drain()
         with self._lock:
             lowered = self._live.get(key)
             if lowered is None:
@@ -119,13 +127,30 @@ class LoweredEnvelopes:
             return lowered
 
     def release(self, lowered: _Lowered) -> None:
+        self.drain()
+        self._release(lowered)
+
+    def release_later(self, lowered: _Lowered) -> None:
+        """Queue a release (lock-free, so safe in a finalizer); done by the next acquire or release."""
+        self._deferred.append(lowered)
+
+    def drain(self) -> None:
+        """Do the releases finalizers queued. Called with the lock not held."""
+        while True:
+            try:
+                lowered = self._deferred.popleft()
+            except IndexError:
+                return
+            self._release(lowered)
+
+    def _release(self, lowered: _Lowered) -> None:
         with self._lock:
             lowered.users -= 1
             if lowered.users:
                 return
             if self._live.get(lowered.key) is lowered:
                 del self._live[lowered.key]
-            ffi.wasmtime_component_val_delete(ctypes.byref(lowered.value))
+        ffi.wasmtime_component_val_delete(ctypes.byref(lowered.value))
 
 
 def _envelope_record(key: tuple[str, str, str, str, bytes]) -> Any:
