@@ -6,7 +6,11 @@ isolated mode it holds one actor; in pooled mode many actors of one type, each i
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,22 +40,54 @@ class Preopen:
 
 
 class _StderrTail:
-    """Keeps the last bytes a guest wrote to stderr (componentize-py prints tracebacks there)."""
+    """The guest's stderr (componentize-py prints tracebacks there), kept in a file the engine writes.
 
-    def __init__(self) -> None:
-        self._chunks = bytearray()
+    Not a Python callback: wasmtime writes a stream on its own tokio worker threads, and a callback that
+    takes the GIL there is killed (``pthread_exit``) while the interpreter finalizes, which aborts the
+    process ("panic in a function that cannot unwind"). With a file, no Python code ever runs on those
+    threads. Read text is punched out (the file stays sparse), so a chatty guest costs no disk.
+    """
+
+    def __init__(self, directory: str) -> None:
+        fd, self.path = tempfile.mkstemp(prefix="stderr-", dir=directory)
+        os.close(fd)
+        self._read = 0
         self._lock = threading.Lock()
-
-    def write(self, data: bytes) -> None:
-        with self._lock:
-            self._chunks += data
-            del self._chunks[:-_STDERR_KEEP]
+        self._cleanup = weakref.finalize(self, _unlink, self.path)
 
     def take(self) -> str:
-        with self._lock:
-            text = self._chunks.decode(errors="replace")
-            self._chunks.clear()
-            return text
+        """What the guest wrote since the last call (at most its last ``_STDERR_KEEP`` bytes)."""
+        with self._lock, contextlib.suppress(OSError), open(self.path, "rb") as handle:
+            end = handle.seek(0, os.SEEK_END)
+            start = max(self._read, end - _STDERR_KEEP)
+            handle.seek(start)
+            data = handle.read(end - start)
+            self._read = end
+            if end > _STDERR_KEEP:
+                os.truncate(self.path, 0)  # the engine's offset stays: later writes leave a hole
+            return data.replace(b"\0", b"").decode(errors="replace")
+        return ""
+
+    def close(self) -> None:
+        self._cleanup()
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+_stderr_dir_lock = threading.Lock()
+_stderr_dir: tempfile.TemporaryDirectory[str] | None = None
+
+
+def _stderr_directory() -> str:
+    """One private directory per process for the stderr files of its stores."""
+    global _stderr_dir
+    with _stderr_dir_lock:
+        if _stderr_dir is None:
+            _stderr_dir = tempfile.TemporaryDirectory(prefix="wasmind-guest-")
+        return _stderr_dir.name
 
 
 class ComponentInstance:
@@ -70,10 +106,9 @@ class ComponentInstance:
         self.label = label
         self.poisoned = False
         self.store = wasmtime.Store(engine)
-        self._stderr = _StderrTail()
+        self._stderr = _StderrTail(_stderr_directory())
         wasi = wasmtime.WasiConfig()
-        wasi.stderr_custom = self._stderr.write
-        wasi.stdout_custom = self._stderr.write
+        wasi.stderr_file = self._stderr.path  # stdout stays a sink; see _StderrTail
         for preopen in preopens:
             wasi.preopen_dir(preopen.host_path, preopen.guest_path, not preopen.read_only)
         self.store.set_wasi(wasi)
