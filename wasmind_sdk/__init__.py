@@ -4,7 +4,7 @@ Standard library only: it runs in CPython compiled to WebAssembly by componentiz
 """
 
 from wasmind_sdk import messages
-from wasmind_sdk.actor import ActorBase, EnvelopeLike, on
+from wasmind_sdk.actor import ActorBase, EnvelopeLike, MalformedPayload, on, parse_payload
 from wasmind_sdk.host import (
     CommandResult,
     HostError,
@@ -34,6 +34,7 @@ __all__ = [
     "FinalTool",
     "HostError",
     "HttpResult",
+    "MalformedPayload",
     "MemberSpawnError",
     "Panel",
     "Round",
@@ -54,6 +55,7 @@ __all__ = [
     "parent_scope",
     "parent_scope_of",
     "parse_flag",
+    "parse_payload",
     "run_command",
     "spawn_agent",
     "warn",

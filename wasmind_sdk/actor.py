@@ -14,7 +14,10 @@ register handlers with :func:`on`::
 
 from __future__ import annotations
 
+import array
+import itertools
 import json
+import re
 import tomllib
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -55,9 +58,49 @@ def on(
     return register
 
 
+class MalformedPayload(ValueError):
+    """A payload that is not UTF-8 JSON of the shape its handler expects."""
+
+
+#: Deeper JSON is refused: the guest's C parser recurses, and ~1,500 levels exhaust the wasm stack (a
+#: trap no ``except`` can catch).
+MAX_NESTING = 500
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_DELTA = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
+
+
+def _nesting(data: bytes) -> int:
+    """How deeply the arrays and objects of JSON text ``data`` nest (brackets in strings do not count)."""
+    brackets = _JSON_STRING.sub(b"", data).translate(_DELTA, delete=_NOT_BRACKETS)
+    return max(itertools.accumulate(array.array("b", brackets)), default=0)
+
+
+def parse_payload(payload: bytes | bytearray | memoryview) -> Any:
+    """A payload's JSON value (``None`` for an empty payload), read strictly as UTF-8.
+
+    ``json.loads`` of bytes guesses UTF-16/32 from the first bytes (``b"\\x00\\x01"`` asks for a codec
+    the guest may not have); this never guesses. Every failure is a :class:`MalformedPayload`.
+    """
+    if not payload:
+        return None
+    data = bytes(payload)
+    if data.count(b"[") + data.count(b"{") > MAX_NESTING and _nesting(data) > MAX_NESTING:
+        raise MalformedPayload(f"JSON nested deeper than {MAX_NESTING} levels")
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError) as err:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise MalformedPayload(f"not UTF-8 JSON: {type(err).__name__}: {err}") from None
+
+
 def _decode(decoder: Any, payload: bytes) -> Any:
-    value = json.loads(payload) if payload else None
-    return value if decoder is None else decoder.from_json(value)
+    value = parse_payload(payload)
+    if decoder is None:
+        return value
+    try:
+        return decoder.from_json(value)
+    except Exception as err:  # a payload of the wrong shape, whatever the message class raises for it
+        raise MalformedPayload(f"{type(err).__name__}: {err}") from None
 
 
 class ActorBase:
@@ -100,12 +143,12 @@ class ActorBase:
                 continue
             try:
                 value = _decode(decoder, message.payload)
-            except ValueError as err:
+            except MalformedPayload as err:
                 self.on_decode_error(message, err)
                 continue
             getattr(self, name)(value, message)
 
-    def on_decode_error(self, envelope: EnvelopeLike, error: ValueError) -> None:
+    def on_decode_error(self, envelope: EnvelopeLike, error: MalformedPayload) -> None:
         """A payload did not decode for its ``@on`` handler: log it and skip the message (a malformed
         message from another actor is no reason to stop). Override to react differently."""
         warn(f"{type(self).__name__} in {self.scope}: skipped a malformed {envelope.message_type}: {error}")

@@ -180,7 +180,8 @@ class HttpResult:
     body: bytes
 
     def json(self) -> Any:
-        return json.loads(self.body)
+        """The body as UTF-8 JSON (never a guessed encoding); ``ValueError`` if it is not."""
+        return json.loads(bytes(self.body).decode("utf-8"))
 
 
 def http_request(

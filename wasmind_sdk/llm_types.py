@@ -166,7 +166,7 @@ class ToolCall:
         """``function.arguments`` decoded from JSON; ``ValueError`` naming the call if it is not JSON."""
         try:
             return json.loads(self.function.arguments)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise ValueError(
                 f"tool call {self.id!r} ({self.function.name}): arguments are not valid JSON: {exc}"
             ) from None

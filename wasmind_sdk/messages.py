@@ -1133,6 +1133,6 @@ def decode(cls: type[T], payload: bytes | bytearray | memoryview | str) -> T:
     try:
         text = payload if isinstance(payload, str) else bytes(payload).decode("utf-8")
         value = json.loads(text, parse_constant=_reject_constant)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise ValueError(f"{cls.__name__}: payload is not valid UTF-8 JSON: {exc}") from None
     return cls.from_json(value)  # type: ignore[attr-defined,no-any-return]
