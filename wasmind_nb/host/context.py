@@ -7,10 +7,13 @@ wasmtime calls on that same thread) know the actor, its scope, its capabilities,
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
+
+from wasmind_nb.host.engine import EPOCH_TICK_S
 
 if TYPE_CHECKING:
     import wasmtime
@@ -43,10 +46,29 @@ class CallContext:
     store: wasmtime.Store
     deadline_ticks: int
     handling_id: str | None = None
+    #: when the guest's budget started, moved later by the time spent blocked (``time.monotonic()``)
+    _started: float = field(default=0.0, init=False, repr=False)
 
-    def refresh_deadline(self) -> None:
-        """Give the guest a full deadline again (host calls do not count against guest CPU time)."""
+    def start_deadline(self) -> None:
+        """Give the guest its whole budget (``deadline_ticks``) for the call it is entering."""
+        self._started = time.monotonic()
         self.store.set_epoch_deadline(self.deadline_ticks)
+
+    @contextmanager
+    def blocked(self) -> Iterator[None]:
+        """Pause the budget while the guest waits on the host (a command, an HTTP request).
+
+        Only this gives time back: a cheap host call counts against the budget like guest code, so a
+        handler looping on one is stopped at its deadline. On return the guest gets what it had left.
+        """
+        paused = time.monotonic()
+        try:
+            yield
+        finally:
+            now = time.monotonic()
+            used = paused - self._started
+            self._started = now - used
+            self.store.set_epoch_deadline(max(1, self.deadline_ticks - round(used / EPOCH_TICK_S)))
 
 
 _local = threading.local()
@@ -65,7 +87,7 @@ def entered(ctx: CallContext) -> Iterator[CallContext]:
     """Make ``ctx`` the current context for the duration of one guest call."""
     previous = getattr(_local, "ctx", None)
     _local.ctx = ctx
-    ctx.refresh_deadline()
+    ctx.start_deadline()
     try:
         yield ctx
     finally:

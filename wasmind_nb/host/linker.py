@@ -9,7 +9,6 @@ error value where the WIT has one.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import itertools
 import logging
 import threading
@@ -74,28 +73,12 @@ def _rep(store: Any, handle: Any) -> int:
     return handle.to_host(store).rep if hasattr(handle, "to_host") else handle.rep
 
 
-def _host_call(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a host function: run it, then give the guest a fresh deadline."""
-
-    @functools.wraps(func)
-    def wrapper(store: Any, *args: Any) -> Any:
-        try:
-            return func(store, *args)
-        finally:
-            ctx = getattr(context._local, "ctx", None)
-            if ctx is not None:
-                ctx.refresh_deadline()
-
-    return wrapper
-
-
 def _builder_method(table: ResourceTable, type_id: int, update: Callable[..., Any]) -> Callable[..., Any]:
     """A builder method (``args``, ``header``, ...): a new handle holding ``update(old spec, *args)``.
 
     The old handle keeps its own state: the guest drops every handle it gets, so the two must not share.
     """
 
-    @_host_call
     def method(store: Any, handle: Any, *args: Any) -> ResourceHost:
         return ResourceHost.own(table.add(update(table.get(_rep(store, handle)), *args)), type_id)
 
@@ -145,7 +128,6 @@ class HostLinker:
                 inst.add_func(name, never)
 
     def _define_messaging(self, root: Any) -> None:
-        @_host_call
         def broadcast(store: Any, message_type: str, payload: Any) -> None:
             ctx = context.current()
             ctx.services.broadcast_from(ctx, message_type, bytes(payload))
@@ -154,7 +136,6 @@ class HostLinker:
             inst.add_func("broadcast", broadcast)
 
     def _define_logger(self, root: Any) -> None:
-        @_host_call
         def log_(store: Any, level: Any, message: str) -> None:
             ctx = context.current()
             ctx.services.log_from(ctx, str(level), message)
@@ -163,7 +144,6 @@ class HostLinker:
             inst.add_func("log", log_)
 
     def _define_agent(self, root: Any) -> None:
-        @_host_call
         def spawn_agent(store: Any, actor_ids: list[str], agent_name: str) -> Variant:
             ctx = context.current()
             try:
@@ -171,12 +151,10 @@ class HostLinker:
             except Exception as err:
                 return Variant("err", str(err))
 
-        @_host_call
         def get_parent_scope(store: Any) -> str | None:
             ctx = context.current()
             return ctx.services.parent_of(ctx.scope)
 
-        @_host_call
         def get_parent_scope_of(store: Any, scope: str) -> str | None:
             return context.current().services.parent_of(scope)
 
@@ -188,11 +166,9 @@ class HostLinker:
     def _define_host_info(self, root: Any) -> None:
         import platform
 
-        @_host_call
         def working_directory(store: Any) -> str:
             return context.current().services.working_directory()
 
-        @_host_call
         def os_info(store: Any) -> Record:
             return _record(os=platform.system().lower(), arch=platform.machine())
 
@@ -206,15 +182,15 @@ class HostLinker:
         def builder(update: Callable[..., CommandSpec]) -> Callable[..., ResourceHost]:
             return _builder_method(table, _CMD_T, update)
 
-        @_host_call
         def constructor(store: Any, program: str) -> ResourceHost:
             return ResourceHost.own(table.add(CommandSpec(program=program)), _CMD_T)
 
-        @_host_call
         def run(store: Any, handle: Any) -> Any:
             ctx = context.current()
             try:
-                outcome = ctx.services.run_command(ctx, table.get(_rep(store, handle)))
+                spec = table.get(_rep(store, handle))
+                with ctx.blocked():  # time waiting for the command is not the guest's
+                    outcome = ctx.services.run_command(ctx, spec)
             except Exception as err:
                 log.exception("command capability failed")
                 return f"host error: {err}"
@@ -250,15 +226,15 @@ class HostLinker:
         def builder(update: Callable[..., HttpRequestSpec]) -> Callable[..., ResourceHost]:
             return _builder_method(table, _REQUEST_T, update)
 
-        @_host_call
         def constructor(store: Any, method: str, url: str) -> ResourceHost:
             return ResourceHost.own(table.add(HttpRequestSpec(method=method, url=url)), _REQUEST_T)
 
-        @_host_call
         def send(store: Any, handle: Any) -> Any:
             ctx = context.current()
             try:
-                outcome = ctx.services.send_http(ctx, table.get(_rep(store, handle)))
+                spec = table.get(_rep(store, handle))
+                with ctx.blocked():  # time waiting for the response is not the guest's
+                    outcome = ctx.services.send_http(ctx, spec)
             except Exception as err:
                 log.exception("http capability failed")
                 return Variant("network-error", f"host error: {err}")

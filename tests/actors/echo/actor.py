@@ -52,6 +52,11 @@ class Actor(ActorBase):
         while True:
             pass
 
+    @on("demo.HostSpin", own_scope=True)
+    def host_spin(self, payload, envelope) -> None:
+        while True:  # only cheap host calls: they must not reset the deadline
+            parent_scope()
+
     @on("demo.Echo")
     def echo(self, payload, envelope) -> None:
         broadcast("demo.Echoed", json.dumps(payload))
