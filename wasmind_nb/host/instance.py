@@ -174,15 +174,19 @@ class ComponentInstance:
 
     def _trap_message(self, what: str, err: Exception) -> str:
         guest = _guest_traceback(self._stderr.take())
-        if "interrupt" in str(err):
+        cause, backtrace = _trap_parts(err)
+        interrupted = "interrupt" in str(err)
+        if interrupted:
             reason = "ran past its deadline (epoch interruption)"
         elif guest:
             reason = guest.strip().splitlines()[-1]
         else:
-            reason = _describe(err)
+            reason = cause
         lines = [f"{self.label}: {what} trapped: {reason}"]
         if guest and guest.strip().splitlines()[-1] != guest.strip():
             lines.append(guest[-4000:])
+        elif not guest and backtrace and not interrupted:
+            lines.append(backtrace)  # the real cause of a trap inside the language runtime
         return "\n".join(lines)
 
     def guest_output(self) -> str:
@@ -231,6 +235,24 @@ class _FastHandle:
 
     def post_return(self, store: Any) -> None:
         self._func.post_return(store)
+
+
+_BACKTRACE_FRAMES = 24
+
+
+def _trap_parts(err: Exception) -> tuple[str, str]:
+    """A trap's cause (``wasm trap: call stack exhausted``) and its wasm backtrace (the first frames).
+
+    wasmtime's text puts the backtrace first, under a header line, and the cause after ``Caused by:``.
+    """
+    text = str(err).strip()
+    head, _, caused_by = text.partition("Caused by:")
+    cause = "; ".join(line.strip() for line in caused_by.splitlines() if line.strip())
+    frames = [line.rstrip() for line in head.splitlines()[1:] if line.strip()]
+    if len(frames) > _BACKTRACE_FRAMES:
+        frames = [*frames[:_BACKTRACE_FRAMES], f"    ... {len(frames) - _BACKTRACE_FRAMES} more frames"]
+    header = head.splitlines()[0] if head.strip() else type(err).__name__
+    return cause or header, "\n".join(frames)
 
 
 def _describe(err: Exception) -> str:
