@@ -18,6 +18,8 @@ from wasmind_nb.build.hashing import file_key
 from wasmind_nb.errors import ComponentLoadError
 
 EPOCH_TICK_S = 0.01
+#: The largest component file loaded (a Python actor is ~18 MB): checked before a byte of it is read.
+MAX_COMPONENT_BYTES = 256 * 1024 * 1024
 _ENGINE_FLAVOUR = "epoch-interruption;v1"
 
 
@@ -36,6 +38,7 @@ class EngineHost:
 
     def load_component(self, wasm: Path, cache: Path) -> Component:
         """Compile ``wasm`` (or reuse the in-memory or on-disk compiled copy) and return it."""
+        check_component_size(wasm)
         key = file_key(wasm, [f"wasmtime={version('wasmtime')}", _ENGINE_FLAVOUR])
         with self._lock:
             cached = self._components.get(key)
@@ -92,6 +95,19 @@ class EngineHost:
     def _tick(self) -> None:
         while not self._ticker_stop.wait(EPOCH_TICK_S):
             self.engine.increment_epoch()
+
+
+def check_component_size(wasm: Path) -> None:
+    """Refuse a component file larger than :data:`MAX_COMPONENT_BYTES` without reading it."""
+    try:
+        size = wasm.stat().st_size
+    except OSError as err:
+        raise ComponentLoadError(f"{wasm}: cannot read the component: {err}") from None
+    if size > MAX_COMPONENT_BYTES:
+        raise ComponentLoadError(
+            f"{wasm} is {size:,} bytes: larger than the {MAX_COMPONENT_BYTES:,}-byte limit for a component "
+            "(MAX_COMPONENT_BYTES)"
+        )
 
 
 def _first_line(err: Exception) -> str:
