@@ -82,7 +82,8 @@ class RuntimeSettings(_Settings):
 
     instances: Literal["isolated", "pooled"] = "isolated"
     workers: Annotated[int, Field(ge=1)] = 8
-    handler_timeout_s: Annotated[float, Field(gt=0)] = 60.0
+    handler_timeout_s: Annotated[float, Field(gt=0, le=86_400, allow_inf_nan=False)] = 60.0
+    """The default CPU budget of one constructor or handler call: finite, so a deadline can fire."""
     replayable: list[str] = Field(default_factory=lambda: ["wasmind.common.litellm.BaseUrlUpdate"])
     cache_dir: Path | None = None
 
