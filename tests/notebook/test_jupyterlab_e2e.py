@@ -244,6 +244,7 @@ def test_notebook_runs_in_jupyterlab_and_the_widget_shows_the_agents(lab: Lab, c
     assert labextension_installed("anywidget"), (
         "anywidget's JupyterLab extension is missing (pip install anywidget)"
     )
+    sync_api = playwright_api()
     page = chromium.pages[0] if chromium.pages else chromium.new_page()
     page.set_default_timeout(UI_S * 1000)
     errors: list[str] = []
@@ -279,6 +280,15 @@ def test_notebook_runs_in_jupyterlab_and_the_widget_shows_the_agents(lab: Lab, c
             arg=5,
             timeout=RUN_ALL_S * 1000,
         )
+        # An execute reply (the prompt's count) can reach the page before that cell's last outputs (they
+        # come on another channel): wait for the last text cell's line, or for an error to report.
+        page.wait_for_function(
+            """() => {
+                const text = [...document.querySelectorAll('.jp-OutputArea-output')]
+                    .map(o => o.innerText).join('\\n');
+                return /idle: 3 live agents/.test(text) || /Traceback|Error/.test(text);
+            }"""
+        )
         text = outputs_text(page)
         assert "Traceback" not in text and "Error" not in text, text
         assert "Wasmind started: root scope 000000 (no actors); LLM embedded" in text, text
@@ -298,37 +308,53 @@ def test_notebook_runs_in_jupyterlab_and_the_widget_shows_the_agents(lab: Lab, c
             arg=messages,
         )
         hook = "document.querySelector('.wasmind-agent-view').wasmind"
+        # The status line and the graph's canvas are updated in separate animation frames: wait for both.
+        page.wait_for_function(
+            f"n => {{ const s = {hook}.stats();"
+            " return s.agents === 3 && s.live === 3 && s.messages === n && s.frames > 0; }",
+            arg=messages,
+        )
         stats = page.evaluate(f"{hook}.stats()")
         assert (stats["agents"], stats["live"], stats["messages"]) == (3, 3, messages), stats
         assert stats["frames"] > 0, stats  # the graph canvas has been drawn
 
         # The graph has a node for every spawned agent, inside its canvas; clicking one selects it.
         for name, scope in scopes.items():
-            page.wait_for_function(
+            # The node's point, once it is inside the canvas and the same in two animation frames in a row
+            # (a layout or a fit still to come would move it away from where the click lands).
+            point = page.wait_for_function(
                 """s => {
                     const w = document.querySelector('.wasmind-agent-view').wasmind;
                     const p = w.clientPoint(s);
                     const r = w.graph.canvas.getBoundingClientRect();
-                    return p !== null && p.x > r.left && p.x < r.right && p.y > r.top && p.y < r.bottom;
+                    const inside = p !== null
+                        && p.x > r.left && p.x < r.right && p.y > r.top && p.y < r.bottom;
+                    const seen = (window.wmLastPoints ??= {});
+                    const last = seen[s];
+                    seen[s] = p;
+                    return inside && last != null && last.x === p.x && last.y === p.y && p;
                 }""",
                 arg=scope,
-            )
-            point = page.evaluate(
-                "s => document.querySelector('.wasmind-agent-view').wasmind.clientPoint(s)", scope
-            )
+                polling="raf",
+            ).json_value()
             page.mouse.click(point["x"], point["y"])
             page.wait_for_function(
                 "s => document.querySelector('.wasmind-agent-view').wasmind.stats().selectedScope === s",
                 arg=scope,
             )
-            assert view.get_attribute("data-filter-scope") == scope
-            # The timeline now lists this agent's messages: its rows name it, among them its answer.
+            # The status attributes are written in the next animation frame, not by the click itself.
+            sync_api.expect(view).to_have_attribute("data-filter-scope", scope, timeout=UI_S * 1000)
+            # The timeline now lists this agent's messages: its rows name it, among them its answer. Rows are
+            # re-filled in an animation frame, so wait until every row shown is one the filter passes.
             page.wait_for_function(
                 """name => {
+                    const w = document.querySelector('.wasmind-agent-view').wasmind;
+                    const passing = new Set(w.timeline.shown.map(String));
                     const selector = '.wasmind-agent-view .wm-tl-rows .wm-row:not([hidden])';
                     const rows = [...document.querySelectorAll(selector)];
-                    return rows.length > 0 && rows.some(r => r.children[1].textContent === name
-                        && r.children[3].textContent.endsWith('assistant.Response'));
+                    return rows.length > 0 && rows.every(r => passing.has(r.dataset.pos))
+                        && rows.some(r => r.children[1].textContent === name
+                            && r.children[3].textContent.endsWith('assistant.Response'));
                 }""",
                 arg=name,
             )
