@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wasmind_nb.host.policy import CommandPolicy, HttpPolicy
+from wasmind_nb.host.policy import HttpPolicy
 
 
 @pytest.mark.parametrize(
@@ -89,15 +89,6 @@ def test_localhost_entry_grants_loopback_for_localhost_only() -> None:
 def test_malformed_entries_are_rejected(entry: str) -> None:
     with pytest.raises(ValueError, match=entry.replace("[", r"\[").replace("*", r"\*")):
         HttpPolicy((entry,), "bot")
-
-
-def test_command_policy_matches_name_or_basename() -> None:
-    policy = CommandPolicy(("git", "/opt/tool"), "coder")
-    assert policy.check("git") is None
-    assert policy.check("/usr/bin/git") is None
-    assert policy.check("/opt/tool") is None
-    assert policy.check("rm") == "command 'rm' is not allowed for actor 'coder'"
-    assert CommandPolicy(None, "coder").check("rm") is None
 
 
 def test_a_port_denial_names_the_granted_ports() -> None:

@@ -1,9 +1,12 @@
-"""The ``command`` capability: run a program as a real subprocess and capture its output.
+"""The ``command`` capability: run a granted program in the OS sandbox and capture its output.
 
-No shell is involved (unless the program is one). The child's stdin is ``/dev/null``; stdout and stderr
-are read together, so a child that fills one pipe while we wait on the other cannot deadlock. Each stream
-keeps its first ``max_output_bytes`` and is drained to the end. The child leads a new process group; on
-timeout the whole group is killed, so its own children die with it.
+:func:`run_command` checks the request against the actor's :class:`CommandGrant` (program by resolved
+path, working directory inside its folders), then starts it under ``prlimit`` inside bubblewrap
+(``host.sandbox``), optionally in its own pids cgroup (``host.cgroup``). No shell is involved (unless the
+program is one). The child's stdin is ``/dev/null``; stdout and stderr are read together, so a child that
+fills one pipe while we wait on the other cannot deadlock. Each stream keeps its first
+``max_output_bytes`` and is drained to the end. When the program ends, times out, or the runtime shuts
+down, every process it started dies with it: the sandbox's pid namespace ends with its first process.
 
 Blocking and thread-safe: call it from a worker thread, never from the event loop.
 """
@@ -11,20 +14,35 @@ Blocking and thread-safe: call it from a worker thread, never from the event loo
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
+import posixpath
 import selectors
-import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from typing import IO
 
-from wasmind_nb.host.policy import CommandPolicy
+from wasmind_nb.host.cgroup import PidsCgroup
+from wasmind_nb.host.command_grant import (
+    SANDBOX_PATH,
+    SCRATCH,
+    CommandGrant,
+    Launch,
+    SandboxView,
+    plan_launch,
+)
+from wasmind_nb.host.denial import Denial
+from wasmind_nb.host.running import RunningCommand, RunningCommands
+from wasmind_nb.host.sandbox import bwrap_argv, identity_fds, limits_argv, missing_mount, sandbox_status
 
 DEFAULT_MAX_OUTPUT_BYTES = 100_000
 _READ_CHUNK = 65_536
+#: How long output is still read once the program has exited and its processes were killed.
+_DRAIN_AFTER_EXIT_S = 1.0
+#: Joins the command's cgroup, then becomes the command (``$0`` is the cgroup's ``cgroup.procs``).
+_JOIN_CGROUP = 'echo $$ > "$0" && exec "$@"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,57 +98,95 @@ class CommandOutput:
     stderr_truncated: bool = False
 
 
-def run_command(spec: CommandSpec, policy: CommandPolicy) -> CommandOutput | str:
-    """Run ``spec`` if ``policy`` allows it; a ``str`` is the WIT result's ``err`` (program not allowed)."""
-    denial = policy.check(spec.program)
-    if denial is not None:
-        return denial
-    env = _child_env(spec)
-    executable = _resolve_executable(spec, env)
-    if isinstance(executable, FailedToStart):
-        return CommandOutput(b"", b"", executable)
-    try:
-        proc = subprocess.Popen(
-            [spec.program, *spec.args],
-            executable=executable,
-            cwd=spec.cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        return CommandOutput(b"", b"", FailedToStart(_os_reason(spec.program, exc)))
-    return _collect(proc, spec)
+def run_command(
+    spec: CommandSpec, grant: CommandGrant, registry: RunningCommands | None = None
+) -> CommandOutput | Denial:
+    """Run ``spec`` as ``grant`` allows; a :class:`Denial` is a program or folder that was not granted.
+
+    Where the sandbox is unavailable (and ``grant.unsandboxed`` is not set) the outcome is
+    ``FailedToStart`` with how to enable it. ``registry`` tracks the command for shutdown; once it is
+    closed, commands fail to start.
+    """
+    if registry is not None and registry.closed:
+        return _failed("the runtime has shut down")
+    plan = plan_launch(spec.program, spec.cwd, grant)
+    if isinstance(plan, Denial):
+        return plan
+    problem = plan if isinstance(plan, str) else missing_mount(grant)
+    if problem is None and not grant.unsandboxed:
+        problem = sandbox_status()
+    if problem is not None or isinstance(plan, str):
+        return _failed(problem or "cannot start")
+    limit = min(spec.max_output_bytes, grant.max_output_bytes or DEFAULT_MAX_OUTPUT_BYTES)
+    with contextlib.ExitStack() as stack:
+        cgroup = PidsCgroup.create(grant.limits.processes)
+        if cgroup is not None:
+            stack.callback(cgroup.remove)
+        if grant.unsandboxed:
+            scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="wasmind-cmd-"))
+            argv, cwd, env, fds = _unsandboxed(spec, grant, plan, scratch)
+        else:
+            fds = identity_fds()
+            argv = [*limits_argv(grant.limits), *bwrap_argv(plan, grant, spec.args, *fds)]
+            cwd, env = "/", child_env(spec, grant, SCRATCH)
+        if cgroup is not None:
+            argv = ["/bin/sh", "-c", _JOIN_CGROUP, str(cgroup.procs), *argv]
+        try:
+            proc = subprocess.Popen(
+                argv,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+                pass_fds=fds,
+            )
+        except OSError as exc:
+            return _failed(f"cannot run '{spec.program}': {exc.strerror or exc}")
+        finally:
+            for fd in fds:
+                os.close(fd)
+        running = RunningCommand(proc, cgroup)
+        if registry is not None and not registry.add(running):
+            proc.wait()
+            _close_pipes(proc)
+            return _failed("the runtime has shut down")
+        try:
+            return _collect(proc, running, spec.timeout_s, limit, sandboxed=not grant.unsandboxed)
+        finally:
+            running.kill()
+            if registry is not None:
+                registry.discard(running)
+    raise AssertionError("unreachable")
 
 
-def _child_env(spec: CommandSpec) -> dict[str, str]:
-    env = {} if spec.env_clear else dict(os.environ)
+def child_env(spec: CommandSpec, grant: CommandGrant, home: str) -> dict[str, str]:
+    """The command's whole environment: defaults and the grant's variables (unless ``env-clear``),
+    then the guest's. Nothing comes from the host's environment."""
+    env = {} if spec.env_clear else {"PATH": SANDBOX_PATH, "HOME": home, "LANG": "C.UTF-8", **dict(grant.env)}
     env.update(spec.env)
     return env
 
 
-def _resolve_executable(spec: CommandSpec, env: dict[str, str]) -> str | FailedToStart:
-    """The executable to start, or why it cannot start.
+def _unsandboxed(
+    spec: CommandSpec, grant: CommandGrant, plan: Launch, scratch: str
+) -> tuple[list[str], str, dict[str, str], tuple[int, ...]]:
+    """The opt-out: the checked program on the host, with the cleared environment and the limits; the
+    guest's ``/tmp`` is a private temporary folder."""
+    view = SandboxView(grant.mounts)
 
-    A bare name is looked up in the child's ``PATH``, or the host's when the child has none (after
-    ``env-clear``), so ``env-clear`` does not make ``ls`` unfindable.
-    """
-    if spec.cwd is not None and not os.path.isdir(spec.cwd):
-        return FailedToStart(f"cannot run '{spec.program}': working directory '{spec.cwd}' does not exist")
-    if os.sep in spec.program:
-        return spec.program
-    search_path = env.get("PATH", os.environ.get("PATH", os.defpath))
-    found = shutil.which(spec.program, path=search_path) if spec.program else None
-    if found is None:
-        return FailedToStart(f"cannot run '{spec.program}': {os.strerror(errno.ENOENT)} (searched PATH)")
-    return found
+    def host(guest: str) -> str:
+        if posixpath.commonpath([guest, SCRATCH]) == SCRATCH and view.mount_of(guest) is None:
+            return os.path.join(scratch, posixpath.relpath(guest, SCRATCH))
+        return view.to_host(guest) or guest
+
+    env = child_env(spec, grant, scratch)
+    return [*limits_argv(grant.limits), host(plan.executable), *spec.args], host(plan.cwd), env, ()
 
 
-def _os_reason(program: str, exc: OSError) -> str:
-    reason = exc.strerror or str(exc)
-    return f"cannot run '{program}': {reason}"
+def _failed(reason: str) -> CommandOutput:
+    return CommandOutput(b"", b"", FailedToStart(reason))
 
 
 class _Capture:
@@ -149,27 +205,45 @@ class _Capture:
             self.data += chunk[:room]
 
 
-def _collect(proc: subprocess.Popen[bytes], spec: CommandSpec) -> CommandOutput:
-    deadline = None if spec.timeout_s is None else time.monotonic() + spec.timeout_s
-    out, err = _Capture(spec.max_output_bytes), _Capture(spec.max_output_bytes)
+def _collect(
+    proc: subprocess.Popen[bytes],
+    running: RunningCommand,
+    timeout_s: float | None,
+    limit: int,
+    *,
+    sandboxed: bool,
+) -> CommandOutput:
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    out, err = _Capture(limit), _Capture(limit)
     assert proc.stdout is not None and proc.stderr is not None
     try:
-        finished = _drain({proc.stdout: out, proc.stderr: err}, deadline) and _wait(proc, deadline)
+        finished = _drain(proc, running, {proc.stdout: out, proc.stderr: err}, deadline)
         if not finished:
-            _kill_group(proc)
+            running.kill()
+            proc.wait()
             status: ExitStatus = TimeoutExpired()
         else:
-            status = _status(proc.returncode)
+            status = _status(proc.wait(), sandboxed)
     finally:
         if proc.returncode is None:
-            _kill_group(proc)
-        proc.stdout.close()
-        proc.stderr.close()
+            running.kill()
+            proc.wait()
+        _close_pipes(proc)
     return CommandOutput(bytes(out.data), bytes(err.data), status, out.truncated, err.truncated)
 
 
-def _drain(streams: dict[IO[bytes], _Capture], deadline: float | None) -> bool:
-    """Read every stream to EOF; ``False`` if the deadline came first."""
+def _drain(
+    proc: subprocess.Popen[bytes],
+    running: RunningCommand,
+    streams: dict[IO[bytes], _Capture],
+    deadline: float | None,
+) -> bool:
+    """Read every stream to EOF; ``False`` if the deadline came first.
+
+    Once the program has exited, whatever it left behind is killed, and what is still buffered is read
+    for a moment more: a straggler holding a pipe open cannot keep the command running.
+    """
+    exited_at: float | None = None
     with selectors.DefaultSelector() as selector:
         for stream, capture in streams.items():
             selector.register(stream, selectors.EVENT_READ, capture)
@@ -177,13 +251,19 @@ def _drain(streams: dict[IO[bytes], _Capture], deadline: float | None) -> bool:
             remaining = _remaining(deadline)
             if remaining is not None and remaining <= 0:
                 return False
-            for key, _ in selector.select(remaining):
+            if exited_at is None and proc.poll() is not None:
+                running.kill()
+                exited_at = time.monotonic()
+            if exited_at is not None and time.monotonic() - exited_at > _DRAIN_AFTER_EXIT_S:
+                break
+            wait = 0.1 if remaining is None else min(remaining, 0.1)
+            for key, _ in selector.select(wait):
                 chunk = os.read(key.fd, _READ_CHUNK)
                 if chunk:
                     key.data.add(chunk)
                 else:
                     selector.unregister(key.fileobj)
-    return True
+    return _wait(proc, deadline)
 
 
 def _wait(proc: subprocess.Popen[bytes], deadline: float | None) -> bool:
@@ -199,14 +279,20 @@ def _remaining(deadline: float | None) -> float | None:
     return None if deadline is None else max(0.0, deadline - time.monotonic())
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    """SIGKILL the child's process group (the child is its leader) and reap the child."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+def _close_pipes(proc: subprocess.Popen[bytes]) -> None:
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
 
 
-def _status(returncode: int) -> ExitStatus:
+_SIGNALS = frozenset(int(s) for s in signal.Signals)
+
+
+def _status(returncode: int, sandboxed: bool) -> ExitStatus:
+    """How the program ended. bwrap reports a child killed by signal ``n`` as exit status ``128 + n``
+    (as shells do), so in the sandbox an exit status above 128 that names a signal is read as one."""
     if returncode < 0:
         return Signaled(-returncode)
+    if sandboxed and returncode > 128 and returncode - 128 in _SIGNALS:
+        return Signaled(returncode - 128)
     return Exited(returncode & 0xFF)
