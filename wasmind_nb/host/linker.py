@@ -19,7 +19,8 @@ from typing import Any
 import wasmtime
 from wasmtime.component import Component, ExportIndex, Linker, Record, ResourceHost, ResourceType, Variant
 
-from wasmind_nb.host import context
+from wasmind_nb.host import bytelists, context
+from wasmind_nb.host.bytelists import check_size
 from wasmind_nb.host.httpclient import (
     BuilderError,
     HttpRequestSpec,
@@ -106,6 +107,7 @@ class HostLinker:
         self.envelopes = LoweredEnvelopes()
         self.exports: weakref.WeakKeyDictionary[Component, ActorExports] = weakref.WeakKeyDictionary()
         self.exports_lock = threading.Lock()
+        bytelists.install()  # list<u8> arguments and results in one copy, not one Python call per byte
         self.linker = Linker(engine)
         self.linker.add_wasip2()
         with self.linker.root() as root:
@@ -130,6 +132,7 @@ class HostLinker:
     def _define_messaging(self, root: Any) -> None:
         def broadcast(store: Any, message_type: str, payload: Any) -> None:
             ctx = context.current()
+            check_size(f"the payload of a broadcast {message_type}", len(payload))
             ctx.services.broadcast_from(ctx, message_type, bytes(payload))
 
         with root.add_instance(_iface("messaging")) as inst:
@@ -250,7 +253,7 @@ class HostLinker:
         methods = {
             "header": builder(lambda s, k, v: replace(s, headers=(*s.headers, (k, v)))),
             "headers": builder(lambda s, h: replace(s, headers=(*s.headers, *headers_of(h)))),
-            "body": builder(lambda s, b: replace(s, body=bytes(b))),
+            "body": builder(lambda s, b: replace(s, body=_checked_body(b))),
             "timeout": builder(lambda s, t: replace(s, timeout_s=int(t))),
             "retry": builder(lambda s, n, d: replace(s, max_attempts=int(n), base_delay_ms=int(d))),
             "retry-on-status-codes": builder(
@@ -263,6 +266,11 @@ class HostLinker:
             inst.add_func("[constructor]request", constructor)
             for name, func in methods.items():
                 inst.add_func(f"[method]request.{name}", func)
+
+
+def _checked_body(body: bytes) -> bytes:
+    check_size("an HTTP request body", len(body))
+    return bytes(body)
 
 
 def _exit_status(status: Any) -> Variant:

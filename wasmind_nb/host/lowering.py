@@ -20,11 +20,10 @@ from wasmtime import _ffi as ffi
 from wasmtime.component import Func, RecordType
 from wasmtime.component._enter import enter_wasm
 
+from wasmind_nb.host.bytelists import check_size, fill_vallist
+
 ENVELOPE_FIELDS = ("id", "message-type", "from-actor-id", "from-scope", "payload")
 _VAL = ffi.wasmtime_component_val_t
-_VAL_SIZE = ctypes.sizeof(_VAL)
-_VALUE_OFFSET = _VAL.of.offset
-_KIND_U8 = ffi.WASMTIME_COMPONENT_U8.value
 _KIND_STRING = ffi.WASMTIME_COMPONENT_STRING
 _KIND_LIST = ffi.WASMTIME_COMPONENT_LIST
 _KIND_RECORD = ffi.WASMTIME_COMPONENT_RECORD
@@ -180,12 +179,9 @@ def _byte_vec(data: bytes) -> Any:
 
 
 def _byte_list(payload: bytes) -> Any:
-    """A ``list<u8>`` value: ``len(payload)`` u8 values, written in one copy instead of one per byte."""
+    """A ``list<u8>`` value: ``len(payload)`` u8 values, written in one strided copy, not one per byte."""
+    check_size("a message payload", len(payload))
     values = ffi.wasmtime_component_vallist_t()
     ffi.wasmtime_component_vallist_new_uninit(values, len(payload))
-    if payload:
-        layout = bytearray(_VAL_SIZE * len(payload))
-        layout[0::_VAL_SIZE] = bytes((_KIND_U8,)) * len(payload)
-        layout[_VALUE_OFFSET::_VAL_SIZE] = payload
-        ctypes.memmove(values.data, bytes(layout), len(layout))
+    fill_vallist(values, payload)
     return values
