@@ -62,12 +62,13 @@ def tool(name: str) -> str | None:
 
 
 def limits_argv(limits: CommandLimits) -> list[str]:
-    """``prlimit`` and its options: CPU seconds, address space, file size and processes (soft = hard)."""
+    """``prlimit`` and its options: CPU seconds, address space, file size and processes. Past the CPU
+    limit a process gets ``SIGXCPU``, and ``SIGKILL`` a second later; the others are hard limits."""
     prlimit = tool("prlimit") or "prlimit"
     cpu = max(1, math.ceil(limits.cpu_s))
     return [
         prlimit,
-        f"--cpu={cpu}:{cpu}",
+        f"--cpu={cpu}:{cpu + 1}",
         f"--as={limits.memory_bytes}:{limits.memory_bytes}",
         f"--fsize={limits.file_size_bytes}:{limits.file_size_bytes}",
         f"--nproc={limits.processes}:{limits.processes}",
