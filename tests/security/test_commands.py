@@ -84,6 +84,11 @@ def test_the_command_is_not_root(grant: CommandGrant) -> None:
     )
 
 
+def test_no_new_user_namespace_and_no_writable_dev(grant: CommandGrant) -> None:
+    output = bash("unshare -U true || echo refused; touch /dev/evil || echo read-only", grant)
+    assert output.stdout == b"refused\nread-only\n"
+
+
 def test_only_the_sandbox_processes_are_visible(grant: CommandGrant) -> None:
     pids = bash("ls /proc | grep -E '^[0-9]+$'", grant).stdout.split()
     assert str(os.getpid()).encode() not in pids and all(int(pid) < 10 for pid in pids)
@@ -236,7 +241,9 @@ def test_file_size_is_bounded(grant: CommandGrant, work: Path) -> None:
     output = bash("head -c 2G /dev/zero > /work/big", limited)
     assert output.status != Exited(0)
     assert (work / "big").stat().st_size <= 1 << 20
-    assert bash("head -c 2M /dev/zero > /tmp/big", limited).status != Exited(0)
+    for scratch in ("/tmp", "/dev/shm"):
+        script = f"for i in 1 2 3; do head -c 900K /dev/zero > {scratch}/$i || exit 9; done"
+        assert bash(script, limited).status == Exited(9)
 
 
 def test_memory_is_bounded(grant: CommandGrant) -> None:

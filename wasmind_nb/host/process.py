@@ -13,7 +13,6 @@ Blocking and thread-safe: call it from a worker thread, never from the event loo
 
 from __future__ import annotations
 
-import contextlib
 import os
 import posixpath
 import selectors
@@ -118,47 +117,63 @@ def run_command(
     if problem is not None or isinstance(plan, str):
         return _failed(problem or "cannot start")
     limit = min(spec.max_output_bytes, grant.max_output_bytes or DEFAULT_MAX_OUTPUT_BYTES)
-    with contextlib.ExitStack() as stack:
-        cgroup = PidsCgroup.create(grant.limits.processes)
-        if cgroup is not None:
-            stack.callback(cgroup.remove)
+    cgroup = PidsCgroup.create(grant.limits.processes)
+    try:
         if grant.unsandboxed:
-            scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="wasmind-cmd-"))
-            argv, cwd, env, fds = _unsandboxed(spec, grant, plan, scratch)
-        else:
-            fds = identity_fds()
-            argv = [*limits_argv(grant.limits), *bwrap_argv(plan, grant, spec.args, *fds)]
-            cwd, env = "/", child_env(spec, grant, SCRATCH)
+            with tempfile.TemporaryDirectory(prefix="wasmind-cmd-") as scratch:
+                argv, cwd, env = _unsandboxed(spec, grant, plan, scratch)
+                return _start(spec, argv, cwd, env, (), cgroup, registry, limit, sandboxed=False)
+        fds = identity_fds()
+        argv = [*limits_argv(grant.limits), *bwrap_argv(plan, grant, spec.args, *fds)]
+        env = child_env(spec, grant, SCRATCH)
+        return _start(spec, argv, "/", env, fds, cgroup, registry, limit, sandboxed=True)
+    finally:
         if cgroup is not None:
-            argv = ["/bin/sh", "-c", _JOIN_CGROUP, str(cgroup.procs), *argv]
-        try:
-            proc = subprocess.Popen(
-                argv,
-                cwd=cwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-                pass_fds=fds,
-            )
-        except OSError as exc:
-            return _failed(f"cannot run '{spec.program}': {exc.strerror or exc}")
-        finally:
-            for fd in fds:
-                os.close(fd)
-        running = RunningCommand(proc, cgroup)
-        if registry is not None and not registry.add(running):
-            proc.wait()
-            _close_pipes(proc)
-            return _failed("the runtime has shut down")
-        try:
-            return _collect(proc, running, spec.timeout_s, limit, sandboxed=not grant.unsandboxed)
-        finally:
-            running.kill()
-            if registry is not None:
-                registry.discard(running)
-    raise AssertionError("unreachable")
+            cgroup.remove()
+
+
+def _start(
+    spec: CommandSpec,
+    argv: list[str],
+    cwd: str,
+    env: dict[str, str],
+    fds: tuple[int, ...],
+    cgroup: PidsCgroup | None,
+    registry: RunningCommands | None,
+    limit: int,
+    *,
+    sandboxed: bool,
+) -> CommandOutput:
+    """Start ``argv`` (in ``cgroup`` if there is one), track it in ``registry``, and collect its output."""
+    if cgroup is not None:
+        argv = ["/bin/sh", "-c", _JOIN_CGROUP, str(cgroup.procs), *argv]
+    try:
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            pass_fds=fds,
+        )
+    except OSError as exc:
+        return _failed(f"cannot run '{spec.program}': {exc.strerror or exc}")
+    finally:
+        for fd in fds:
+            os.close(fd)
+    running = RunningCommand(proc, cgroup)
+    if registry is not None and not registry.add(running):
+        proc.wait()
+        _close_pipes(proc)
+        return _failed("the runtime has shut down")
+    try:
+        return _collect(proc, running, spec.timeout_s, limit, sandboxed=sandboxed)
+    finally:
+        running.kill()
+        if registry is not None:
+            registry.discard(running)
 
 
 def child_env(spec: CommandSpec, grant: CommandGrant, home: str) -> dict[str, str]:
@@ -171,7 +186,7 @@ def child_env(spec: CommandSpec, grant: CommandGrant, home: str) -> dict[str, st
 
 def _unsandboxed(
     spec: CommandSpec, grant: CommandGrant, plan: Launch, scratch: str
-) -> tuple[list[str], str, dict[str, str], tuple[int, ...]]:
+) -> tuple[list[str], str, dict[str, str]]:
     """The opt-out: the checked program on the host, with the cleared environment and the limits; the
     guest's ``/tmp`` is a private temporary folder."""
     view = SandboxView(grant.mounts)
@@ -182,7 +197,7 @@ def _unsandboxed(
         return view.to_host(guest) or guest
 
     env = child_env(spec, grant, scratch)
-    return [*limits_argv(grant.limits), host(plan.executable), *spec.args], host(plan.cwd), env, ()
+    return [*limits_argv(grant.limits), host(plan.executable), *spec.args], host(plan.cwd), env
 
 
 def _failed(reason: str) -> CommandOutput:

@@ -87,8 +87,20 @@ def bwrap_argv(
     argv += ["--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     argv += ["--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", HOSTNAME]
     argv += _system_binds(grant.network)
-    argv += ["--proc", "/proc", "--dev", "/dev"]
-    argv += ["--size", str(grant.limits.file_size_bytes), "--tmpfs", SCRATCH]
+    size = str(grant.limits.file_size_bytes)
+    argv += [
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        size,
+        "--tmpfs",
+        "/dev/shm",
+        "--remount-ro",
+        "/dev",
+    ]
+    argv += ["--size", size, "--tmpfs", SCRATCH]
     argv += ["--ro-bind-data", str(passwd_fd), "/etc/passwd", "--ro-bind-data", str(group_fd), "/etc/group"]
     argv += _mount_binds(grant.mounts)
     argv += ["--chdir", launch.cwd, "--", launch.executable, *args]
