@@ -126,6 +126,15 @@ def test_a_git_grant_runs_no_other_file(grant: CommandGrant, fake_git: Path, pro
     assert "capabilities.commands" in denial.reason and "intruder" in denial.reason
 
 
+def test_a_folder_granted_over_a_system_path_does_not_redefine_a_granted_name(
+    grant: CommandGrant, fake_git: Path
+) -> None:
+    shadowing = Mount(fake_git.parent, "/usr/local/bin", read_only=False)
+    only_git = dataclasses.replace(grant, programs=("git",), mounts=(*grant.mounts, shadowing))
+    denial = run_command(CommandSpec("git", ("-c", "id")), only_git)
+    assert isinstance(denial, Denial) and denial.capability == "commands"
+
+
 def test_a_guest_path_does_not_change_which_program_runs(grant: CommandGrant, fake_git: Path) -> None:
     only_git = dataclasses.replace(grant, programs=("git",))
     output = output_of(CommandSpec("git", ("--version",), env=(("PATH", "/work/bin"),)), only_git)

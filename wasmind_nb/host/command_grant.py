@@ -216,10 +216,12 @@ def _granted(found: _Found, grant: CommandGrant, view: SandboxView) -> bool:
     if ANY_PROGRAM in grant.programs:
         return True
     target = os.stat(found.real)
+    system = SandboxView(())
     for entry in grant.programs:
         if "/" in entry and not entry.startswith("/"):
             continue
-        allowed = _find(entry, "/", view)
+        # A granted name means the system's program: a folder granted over /usr/local/bin cannot redefine it.
+        allowed = _find(entry, "/", view if "/" in entry else system)
         if isinstance(allowed, _Found):
             other = os.stat(allowed.real)
             if (other.st_dev, other.st_ino) == (target.st_dev, target.st_ino):
