@@ -135,6 +135,23 @@ def test_a_folder_granted_over_a_system_path_does_not_redefine_a_granted_name(
     assert isinstance(denial, Denial) and denial.capability == "commands"
 
 
+@pytest.mark.parametrize(
+    ("granted", "program", "args"),
+    [
+        ("git", "git", ("-c", "alias.x=!id -u; cat /etc/shadow; printenv SECRET", "x")),
+        ("env", "env", ("sh", "-c", "id -u; cat /etc/shadow; printenv SECRET")),
+        ("find", "find", ("/tmp", "-maxdepth", "0", "-exec", "sh", "-c", "id -u; cat /etc/shadow", ";")),
+    ],
+)
+def test_an_interpreter_runs_anything_but_only_inside_the_sandbox(
+    grant: CommandGrant, monkeypatch: pytest.MonkeyPatch, granted: str, program: str, args: tuple[str, ...]
+) -> None:
+    monkeypatch.setenv("SECRET", "host-secret")
+    only = dataclasses.replace(grant, programs=(granted,))
+    output = output_of(CommandSpec(program, args), only)
+    assert output.stdout == b"1000\n" and b"/etc/shadow: No such file" in output.stderr
+
+
 def test_a_guest_path_does_not_change_which_program_runs(grant: CommandGrant, fake_git: Path) -> None:
     only_git = dataclasses.replace(grant, programs=("git",))
     output = output_of(CommandSpec("git", ("--version",), env=(("PATH", "/work/bin"),)), only_git)
