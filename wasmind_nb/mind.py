@@ -18,8 +18,9 @@ import networkx as nx
 from wasmtime.component import Component
 
 from wasmind_nb.build.loader import load_all
-from wasmind_nb.config import ActorSpec, Config
+from wasmind_nb.config import ActorSpec, Capabilities, Config
 from wasmind_nb.errors import IdleTimeout, WasmindError
+from wasmind_nb.host.denial import Denial
 from wasmind_nb.host.engine import shared_engine
 from wasmind_nb.host.linker import HostLinker
 from wasmind_nb.llm.connection import LLMConnection, connect
@@ -106,6 +107,8 @@ class Wasmind:
             components,
             loop=loop,
             transport=self.llm.transport,
+            llm_grant_host=self.llm.grant_host,
+            credential=self.llm.credential,
             working_dir=self.working_dir,
             seed=self.seed,
         )
@@ -234,6 +237,20 @@ class Wasmind:
     def faults(self) -> list[ActorFault]:
         """Actors that trapped (and pool members re-created after a trap)."""
         return list(self.runtime.faults)
+
+    @property
+    def denials(self) -> list[Denial]:
+        """Capabilities refused to actors, oldest first (the latest 10,000; see ``docs/security.md``)."""
+        return list(self.runtime.denials)
+
+    @property
+    def grants(self) -> dict[str, Capabilities]:
+        """What each actor of the config may do, by actor name (``str(caps)`` is not it: use ``.summary()``).
+
+        Available before ``start()``: grants come from the config alone. Requests that nothing trusted
+        granted are in ``mind.config.actors[name].ungranted`` (each was warned about).
+        """
+        return {name: spec.capabilities for name, spec in sorted(self.config.actors.items())}
 
     @property
     def graph(self) -> nx.DiGraph:

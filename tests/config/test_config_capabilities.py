@@ -118,7 +118,7 @@ def test_override_capabilities_merge_key_by_key(
         ('fs = [{ host = ".", guest = "work" }]', "fs[0].guest", "absolute path"),
         ('fs = [{ host = "." }]', "fs[0].guest", "missing required key 'guest'"),
         ('fs = [{ host = ".", guest = "/w", readonly = true }]', "fs[0].readonly", "unknown key"),
-        ('http_hosts = ["https://api.openai.com/v1"]', "http_hosts", "not a host name"),
+        ('http_hosts = ["https://api.openai.com/v1"]', "http_hosts", "not a host entry"),
         ('http_hosts = ["api.*.com"]', "http_hosts", "leading '*.'"),
         ('commands = "bash"', "commands", "expected a valid list"),
         ("handler_timeout_s = 0", "handler_timeout_s", "greater than 0"),

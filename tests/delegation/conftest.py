@@ -31,6 +31,17 @@ ASSISTANTS = {
     "worker_assistant": "You are a worker.",
 }
 AGENT_SPAWNED = "delegation_network.delegation_network_coordinator.AgentSpawned"
+NETWORK_SPAWN = (
+    "worker_assistant", "execute_bash", "file_interaction", "complete", "send_manager_message",
+    "check_health", "request_plan_review", "sub_manager_assistant", "spawn_agent", "send_message",
+    "planner", "wait",
+)  # fmt: skip
+"""What the coordinator's manifest grants spawn_agent (capabilities.spawn)."""
+
+
+def spawn_grant(*extra: str) -> dict[str, Any]:
+    """An override for spawn_agent's ``capabilities``: the network's actors plus ``extra`` ones."""
+    return {"capabilities": {"spawn": [*NETWORK_SPAWN, *extra]}}
 
 
 def network_config(

@@ -37,6 +37,7 @@ def config(approvers: dict[str, list[str]]) -> Config:
             "file_interaction_with_approval": {
                 "source": {"builtin": "file_interaction_with_approval"},
                 "config": {"approvers": approvers},
+                "capabilities": {"spawn": sorted({name for names in approvers.values() for name in names})},
             },
             "reviewer_assistant": {"source": {"builtin": "assistant"}, "config": assistant},
             "approve": {"source": {"builtin": "approve"}},

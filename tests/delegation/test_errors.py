@@ -14,6 +14,7 @@ from tests.delegation.conftest import (
     network_config,
     notes_to,
     role,
+    spawn_grant,
     spawned_id,
     tool_results,
 )
@@ -87,7 +88,7 @@ def script() -> Router:
 
 
 async def test_bad_input_and_a_trapping_worker(tmp_path: Path) -> None:
-    overrides = {"spawn_agent": {"config": {"agent_types": {"Worker": WORKER}}}}
+    overrides = {"spawn_agent": {"config": {"agent_types": {"Worker": WORKER}}, **spawn_grant("trap_tool")}}
     config = network_config(actors={"trap_tool": {}}, overrides=overrides)
     async with Wasmind(config, progress=False, llm=script(), working_dir=tmp_path) as mind:
         await mind.send_user_message(ROOT_SCOPE, "Try some things.")

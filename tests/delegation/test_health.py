@@ -15,6 +15,7 @@ from tests.delegation.conftest import (
     network_config,
     notes_to,
     role,
+    spawn_grant,
     spawned_id,
     tool_results,
 )
@@ -49,7 +50,7 @@ def config() -> Config:
     return network_config(
         actors={"check_health": {"source": {"builtin": "check_health"}, "config": {"interval": 2}}},
         overrides={
-            "spawn_agent": {"config": {"agent_types": {"Worker": WORKER}}},
+            "spawn_agent": {"config": {"agent_types": {"Worker": WORKER}}, **spawn_grant()},
             "worker_assistant": {"config": worker},
             "health_analyzer": {"config": TEST_MODEL},
         },

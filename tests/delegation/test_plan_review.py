@@ -35,6 +35,9 @@ def config(reviewers: dict[str, list[str]], extra: dict[str, Any] | None = None)
             "request_plan_review": {
                 "source": {"builtin": "request_plan_review"},
                 "config": {"reviewers": reviewers},
+                "capabilities": {
+                    "spawn": sorted({"review_plan", *(n for ns in reviewers.values() for n in ns)})
+                },
             },
             "reviewer_assistant": {"source": {"builtin": "assistant"}, "config": ASSISTANT},
             **(extra or {}),

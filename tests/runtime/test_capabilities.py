@@ -22,9 +22,13 @@ def probe_config(make_config, capabilities: str = ""):
     return make_config(text)
 
 
+COMMANDS = """commands = ["bash", "pwd", "env", "sleep"]
+fs = [{ host = "$WORKDIR", guest = "/work", read_only = false }]"""
+
+
 @pytest.fixture
 async def probe(make_config, tmp_path) -> AsyncIterator[Wasmind]:
-    async with Wasmind(probe_config(make_config), working_dir=tmp_path, progress=False) as mind:
+    async with Wasmind(probe_config(make_config, COMMANDS), working_dir=tmp_path, progress=False) as mind:
         yield mind
 
 
@@ -39,20 +43,25 @@ async def test_command_runs_in_the_working_directory_with_args_and_env(probe, tm
     out = await ask(
         probe,
         "probe.Command",
-        {"program": "bash", "args": ["-c", 'pwd; echo "$X $1"', "_", "arg"], "env": {"X": "from-env"}},
+        {
+            "program": "bash",
+            "args": ["-c", 'pwd; echo "$X $1" > out.txt', "_", "arg"],
+            "env": {"X": "from-env"},
+        },
     )
     assert out["ok"] and out["exit_code"] == 0
-    assert out["stdout"] == f"{tmp_path}\nfrom-env arg\n"
+    assert out["stdout"] == "/work\n"  # the working directory, at the path the actor sees it
+    assert (tmp_path / "out.txt").read_text() == "from-env arg\n"
     out = await ask(probe, "probe.Command", {"program": "pwd", "cwd": "sub"})
-    assert out["stdout"].strip() == str(tmp_path / "sub")
+    assert out["stdout"].strip() == "/work/sub"
 
 
-async def test_env_clear_hides_the_hosts_environment(probe, monkeypatch) -> None:
+async def test_the_hosts_environment_never_reaches_a_command(probe, monkeypatch) -> None:
     monkeypatch.setenv("WASMIND_SECRET_FOR_TEST", "visible")
     shown = await ask(probe, "probe.Command", {"program": "env"})
-    assert "WASMIND_SECRET_FOR_TEST=visible" in shown["stdout"]
+    assert "WASMIND_SECRET_FOR_TEST" not in shown["stdout"] and "PATH=" in shown["stdout"]
     cleared = await ask(probe, "probe.Command", {"program": "env", "env_clear": True, "env": {"ONLY": "me"}})
-    assert cleared["stdout"].strip().splitlines() == ["ONLY=me"]
+    assert set(cleared["stdout"].split()) - {"PWD=/work"} == {"ONLY=me"}  # bwrap sets PWD
 
 
 async def test_command_status_truncation_timeout_and_failure_to_start(probe) -> None:
@@ -74,6 +83,7 @@ async def test_command_status_truncation_timeout_and_failure_to_start(probe) -> 
     assert out["timed_out"] and out["exit_code"] is None
     out = await ask(probe, "probe.Command", {"program": "no-such-program-anywhere"})
     assert not out["ok"] and "no-such-program-anywhere" in out["error"]
+    assert probe.denials[-1].capability == "commands"
 
 
 async def test_commands_outside_the_allow_list_are_refused(make_config, tmp_path) -> None:
@@ -81,28 +91,30 @@ async def test_commands_outside_the_allow_list_are_refused(make_config, tmp_path
     async with Wasmind(config, working_dir=tmp_path, progress=False) as mind:
         assert (await ask(mind, "probe.Command", {"program": "echo", "args": ["hi"]}))["stdout"] == "hi\n"
         refused = await ask(mind, "probe.Command", {"program": "rm", "args": ["-rf", str(tmp_path)]})
-        assert not refused["ok"] and "not allowed" in refused["error"] and "probe" in refused["error"]
-        assert tmp_path.exists()
-
-
-async def test_http_round_trip_and_retries(probe) -> None:
-    server = LoopbackServer()
-    try:
-        statuses = iter([503, 503, 200])
-        server.respond = lambda req: (next(statuses), [("X-Reply", "yes")], b"body:" + req.body)
-        out = await ask(
-            probe,
-            "probe.Http",
-            {
-                "method": "POST",
-                "url": server.url("/p?q=1"),
-                "body": "hello",
-                "headers": {"X-Test": "1"},
-                "max_attempts": 3,
-                "base_delay_ms": 1,
-                "retry_on": [503],
-            },
+        assert (
+            not refused["ok"] and "probe" in refused["error"] and "capabilities.commands" in refused["error"]
         )
+        assert tmp_path.exists()
+        assert [(d.capability, d.target) for d in mind.denials] == [("commands", "rm")]
+
+
+async def test_http_round_trip_and_retries(make_config, tmp_path) -> None:
+    server = LoopbackServer()
+    config = probe_config(make_config, f'http_hosts = ["127.0.0.1:{server.port}"]')
+    statuses = iter([503, 503, 200])
+    server.respond = lambda req: (next(statuses), [("X-Reply", "yes")], b"body:" + req.body)
+    request = {
+        "method": "POST",
+        "url": server.url("/p?q=1"),
+        "body": "hello",
+        "headers": {"X-Test": "1"},
+        "max_attempts": 3,
+        "base_delay_ms": 1,
+        "retry_on": [503],
+    }
+    try:
+        async with Wasmind(config, working_dir=tmp_path, progress=False) as probe:
+            out = await ask(probe, "probe.Http", request)
         assert out["ok"] and out["status"] == 200 and out["body"] == "body:hello"
         assert ["x-reply", "yes"] in out["headers"]
         assert len(server.requests) == 3 and server.requests[0].header("X-Test") == "1"

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_val
 
 from wasmind_nb.config.settings import LLMSettings, RuntimeSettings
 from wasmind_nb.config.specs import InstanceMode, ScopeFilter
+from wasmind_nb.host.netpolicy import HostEntry
 
 #: Union tags start with "<" so that error locations can drop them (see ``parse.dotted_key``).
 PATH_TAG = "<path source>"
@@ -184,34 +185,11 @@ class CapabilitiesTable(_Table):
 
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_PORT = re.compile(r"[0-9]{1,5}")
 
 
 def _check_host(host: str) -> str:
-    """``host``, ``host:port``, ``*.domain``, an IP address, ``[v6]:port``, or ``*`` (any public host)."""
-    entry = host.strip().lower()
-    if not entry or "/" in entry or "@" in entry or any(char.isspace() for char in entry):
-        raise ValueError(f"'{host}' is not a host name (write 'api.example.com' or 'host:8080', not a URL)")
-    name, port = _split_port(entry, host)
-    if port is not None and not (_PORT.fullmatch(port) and 0 < int(port) < 65_536):
-        raise ValueError(f"'{host}': the port must be a number from 1 to 65535")
-    if "*" in name and not (name == "*" or (name.startswith("*.") and "*" not in name[2:])):
-        raise ValueError(f"'{host}': a wildcard is only allowed as a leading '*.' (as in '*.example.com')")
-    if name == "*" and port is not None:
-        raise ValueError(f"'{host}': '*' stands for every host on every port; drop the port")
-    return entry
-
-
-def _split_port(entry: str, original: str) -> tuple[str, str | None]:
-    if entry.startswith("["):
-        close = entry.find("]")
-        if close < 0 or (close + 1 < len(entry) and entry[close + 1] != ":"):
-            raise ValueError(f"'{original}': write an IPv6 address as '[::1]' or '[::1]:8080'")
-        return entry[1:close], (entry[close + 2 :] if close + 1 < len(entry) else None)
-    if entry.count(":") == 1:
-        name, port = entry.split(":")
-        return name, port
-    return entry, None
+    """An ``http_hosts`` entry, checked by the same parser the HTTP policy uses."""
+    return HostEntry.parse(host).text.strip().lower()
 
 
 class _Declaration(_Table):

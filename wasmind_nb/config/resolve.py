@@ -173,6 +173,15 @@ class _Resolver:
         merged = merge_layers([own, *self._layers(name)] if own else self._layers(name))
         required = self._required(name, own, merged.origins.get("required_spawn_with"))
         listens_to = merged.values.get("listens_to")
+        if merged.ungranted:
+            asked = "; ".join(str(request) for request in merged.ungranted.values())
+            warnings.warn(
+                f"actor '{name}' requests capabilities that nothing trusted grants, so it runs without "
+                f"them: {asked}. Grant what you trust under [actors.{name}.capabilities] "
+                f"(or [actor_overrides.{name}.capabilities])",
+                ConfigWarning,
+                stacklevel=2,
+            )
         return ActorSpec(
             name=name,
             actor_id=located.manifest.actor_id if located.manifest else name,

@@ -47,6 +47,8 @@ class LLMSettings(_Settings):
     models: list[str] = Field(default_factory=list)
     script: str | None = None
     trace: str | None = None
+    redact_headers: list[str] = Field(default_factory=list)
+    """Extra header names whose values traces never keep (the credential headers always are)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -86,6 +88,8 @@ class RuntimeSettings(_Settings):
     """The default CPU budget of one constructor or handler call: finite, so a deadline can fire."""
     replayable: list[str] = Field(default_factory=lambda: ["wasmind.common.litellm.BaseUrlUpdate"])
     cache_dir: Path | None = None
+    unsandboxed_commands: bool = False
+    """Run granted commands outside the OS sandbox (only where it cannot work; every start warns)."""
 
     @field_validator("cache_dir", mode="before")
     @classmethod

@@ -378,7 +378,14 @@ class WasmindMagics(Magics):
     def _status(self, rest: str, cell: str | None) -> None:
         parse(SUBCOMMANDS["status"], rest)
         mind = self.session.current(running=False)
-        display(render.StatusTable(mind.agents, messages=len(mind.messages), running=mind.running))
+        table = render.StatusTable(
+            mind.agents,
+            messages=len(mind.messages),
+            running=mind.running,
+            grants=mind.grants,
+            denials=mind.runtime.denial_count,
+        )
+        display(table)
 
     def _graph(self, rest: str, cell: str | None) -> None:
         parse(SUBCOMMANDS["graph"], rest)

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
+from wasmind_nb.config import Capabilities
 from wasmind_nb.mind import AgentInfo
 from wasmind_nb.runtime.events import ActorFault
 
@@ -53,21 +54,36 @@ class StatusTable:
 
     HEADER = ("scope", "name", "state", "actors")
 
-    def __init__(self, agents: Mapping[str, AgentInfo], *, messages: int, running: bool) -> None:
+    def __init__(
+        self,
+        agents: Mapping[str, AgentInfo],
+        *,
+        messages: int,
+        running: bool,
+        grants: Mapping[str, Capabilities] | None = None,
+        denials: int = 0,
+    ) -> None:
         self.rows = [(a.scope, a.name, a.state, ", ".join(a.actors)) for a in agents.values()]
         live = sum(1 for a in agents.values() if a.alive)
         where = "running" if running else "stopped"
         self.caption = f"Wasmind {where}: {plural(live, 'live agent')}, {plural(messages, 'message')}"
+        if denials:
+            self.caption += f", {plural(denials, 'denial')} (`mind.denials`)"
+        used = {name for a in agents.values() for name in a.actors}
+        shown = sorted(name for name in (grants or {}) if name in used)
+        self.grants = "; ".join(f"{name}: {grants[name].summary()}" for name in shown) if grants else ""
 
     def __repr__(self) -> str:
-        return f"{self.caption}\n{text_table(self.HEADER, self.rows)}"
+        text = f"{self.caption}\n{text_table(self.HEADER, self.rows)}"
+        return f"{text}\ngrants: {self.grants}" if self.grants else text
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(repr(self))
 
     def _repr_html_(self) -> str:
         table = html_table(self.HEADER, self.rows, css_class="wasmind-status")
-        return f"<div class='wasmind-status'><div><b>{escape(self.caption)}</b></div>{table}</div>"
+        grants = f"<div>grants: {escape(self.grants)}</div>" if self.grants else ""
+        return f"<div class='wasmind-status'><div><b>{escape(self.caption)}</b></div>{table}{grants}</div>"
 
 
 def timeline_text(rows: Sequence[Any], total: int, last: int) -> str:

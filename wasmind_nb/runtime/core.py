@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,8 +23,12 @@ from typing import TYPE_CHECKING
 
 from wasmind_nb.errors import ActorTrap, ComponentLoadError, ConfigError, SpawnError
 from wasmind_nb.host import context
+from wasmind_nb.host.denial import Denial
 from wasmind_nb.host.engine import EPOCH_TICK_S, EngineHost
+from wasmind_nb.host.fsguard import SymlinkGuard
 from wasmind_nb.host.instance import ComponentInstance, Preopen, StoreLimits
+from wasmind_nb.runtime import guard
+from wasmind_nb.runtime.access import HostAccess
 from wasmind_nb.runtime.events import ActorFault, AgentEvent, Envelope, RuntimeEvent
 from wasmind_nb.runtime.ids import ROOT_SCOPE, IdSource, correlation_id
 from wasmind_nb.runtime.scheduler import LaneScheduler
@@ -37,13 +40,14 @@ if TYPE_CHECKING:
     from wasmtime.component import Component
 
     from wasmind_nb.config import ActorSpec, Config
-    from wasmind_nb.host.httpclient import HttpRequestSpec, HttpResponse, RequestError
+    from wasmind_nb.host.httpclient import Credential, HttpRequestSpec, HttpResponse, RequestError
     from wasmind_nb.host.linker import HostLinker
     from wasmind_nb.host.process import CommandOutput, CommandSpec
     from wasmind_nb.host.transport import Transport
 
 log = logging.getLogger("wasmind_nb.runtime")
 actor_log = logging.getLogger("wasmind_nb.actor")
+security_log = logging.getLogger("wasmind_nb.security")
 
 ACTORS = "wasmind.common.actors."
 ACTOR_READY = ACTORS + "ActorReady"
@@ -55,6 +59,7 @@ USER_NOTIFICATION = "wasmind.common.ui.UserNotification"
 CONTEXT_SENDER = "wasmind__context"
 COORDINATOR_SENDER = "wasmind__coordinator"
 _FAIR_BATCH = 64
+MAX_DENIALS_KEPT = 10_000
 _LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
 
 
@@ -72,6 +77,8 @@ class Runtime:
         transport: Transport,
         working_dir: Path,
         seed: int | None = 0,
+        llm_grant_host: str | None = None,
+        credential: Credential | None = None,
     ) -> None:
         self.config = config
         self.engine = engine
@@ -97,7 +104,18 @@ class Runtime:
         self._flush_scheduled = False
         self._closed = False
         self.faults: list[ActorFault] = []
+        self.denials: list[Denial] = []
+        self.denial_count = 0
+        self._denials_notified: set[tuple[str, str, str]] = set()
         self._scheduler: LaneScheduler[Lane] = LaneScheduler(config.runtime.workers, self._run_lane)
+        self.access = HostAccess(
+            transport=transport,
+            working_dir=working_dir,
+            record_denial=self.record_denial,
+            llm_grant_host=llm_grant_host,
+            credential=credential,
+            unsandboxed=config.runtime.unsandboxed_commands,
+        )
 
     # ------------------------------------------------------------------ bus
     def publish(
@@ -112,8 +130,10 @@ class Runtime:
         """Append a message to the bus and queue it for every recipient (total order, never dropped)."""
         with self._lock:
             envelope = self._append(message_type, payload, from_actor_id, from_scope, parent_id)
+            local = message_type in guard.SCOPE_LOCAL
             for actor in self._subs.recipients(message_type, from_scope):
-                self._enqueue(actor.lane, Work.DELIVER, actor, envelope)  # type: ignore[arg-type]
+                if not local or actor.scope == from_scope:  # type: ignore[attr-defined]
+                    self._enqueue(actor.lane, Work.DELIVER, actor, envelope)  # type: ignore[arg-type]
             if message_type in self._replayable:
                 self._latest_replayable[message_type] = envelope
             if message_type == EXIT:
@@ -224,7 +244,33 @@ class Runtime:
                 ),
                 limits=StoreLimits(max_memory_bytes=caps.max_memory_bytes),
             )
+        if lane.fs_guard is None:
+            lane.fs_guard = self._symlink_guard(lane)
         return lane.instance
+
+    def _symlink_guard(self, lane: Lane) -> SymlinkGuard | None:
+        """A guard over the lane's read-write grants, or ``None`` when it has none."""
+        grants = lane.spec.capabilities.fs
+        roots = [p.resolve(self.working_dir) for p in grants if not p.read_only]
+        if not roots:
+            return None
+
+        def removed(link: Path, target: str) -> None:
+            running = lane.running
+            name, scope = (running[1].name, running[1].scope) if running else (lane.spec.name, "")
+            reason = (
+                f"actor '{name}' made a symbolic link {link} -> {target} that points outside its fs "
+                "grants; the host removed it"
+            )
+            self.record_denial(Denial(name, "fs", f"{link} -> {target}", reason, scope))
+
+        return SymlinkGuard(roots, [p.resolve(self.working_dir) for p in grants], removed)
+
+    @staticmethod
+    def _after_guest_call(lane: Lane) -> None:
+        """What must hold whenever a guest call returns: no escaping symlink in its grants."""
+        if lane.fs_guard is not None:
+            lane.fs_guard.sweep()
 
     # ------------------------------------------------------------------ lifecycle of actors
     def _construct(self, lane: Lane, actor: Actor) -> None:
@@ -237,10 +283,12 @@ class Runtime:
             with context.entered(self._context(lane, actor)):
                 handle = instance.construct(actor.scope, actor.config_toml)
         except (ActorTrap, ComponentLoadError) as err:
+            self._after_guest_call(lane)
             self._fail_spawn(agent, actor, str(err))
             if lane.pooled and lane.instance is not None and lane.instance.poisoned:
                 self._restart_pool(lane, [a for a in lane.actors.values() if a.state == "ready"])
             return
+        self._after_guest_call(lane)
         with self._lock:
             actor.handle = handle
             actor.state = "ready"
@@ -296,7 +344,10 @@ class Runtime:
             with context.entered(self._context(lane, actor, envelope.id)):
                 instance.handle(actor.handle, envelope)  # type: ignore[arg-type]
         except ActorTrap as err:
+            self._after_guest_call(lane)
             self._actor_trapped(lane, actor, str(err))
+        else:
+            self._after_guest_call(lane)
 
     def _actor_trapped(self, lane: Lane, actor: Actor, error: str) -> None:
         """Mark the actor failed; in a pooled lane, re-create the instance for the others."""
@@ -325,8 +376,11 @@ class Runtime:
         for actor in survivors:
             try:
                 instance = self._instance_for(lane)
-                with context.entered(self._context(lane, actor)):
-                    actor.handle = instance.construct(actor.scope, actor.config_toml)
+                try:
+                    with context.entered(self._context(lane, actor)):
+                        actor.handle = instance.construct(actor.scope, actor.config_toml)
+                finally:
+                    self._after_guest_call(lane)
                 restarted = ActorFault(actor.scope, actor.name, "restarted after a trap in its pool", True)
                 with self._lock:
                     self.faults.append(restarted)
@@ -344,6 +398,7 @@ class Runtime:
                 log.warning("destructor of %s trapped: %s", actor.label, err)
                 if lane.pooled:
                     lane.instance = None
+            self._after_guest_call(lane)
         with self._lock:
             if actor.state in ("ready", "pending"):
                 actor.state = "exited"
@@ -366,6 +421,9 @@ class Runtime:
         lane.instance = None
         if not lane.items:
             self._lanes.pop(id(lane), None)
+            if lane.fs_guard is not None:
+                lane.fs_guard.close()
+                lane.fs_guard = None
 
     def _drop_queued(self, actor: Actor) -> None:
         """Remove an actor's queued deliveries from its lane (it failed or its spawn failed)."""
@@ -471,6 +529,12 @@ class Runtime:
 
     # ------------------------------------------------------------------ HostServices (called from guests)
     def broadcast_from(self, caller: context.CallContext, message_type: str, payload: bytes) -> None:
+        denial = guard.check_broadcast(
+            caller.actor_name, caller.scope, caller.capabilities, message_type, payload, self.parent_of
+        )
+        if denial is not None:
+            self.record_denial(denial.in_scope(caller.scope))
+            return
         self.publish(
             message_type,
             payload,
@@ -480,6 +544,9 @@ class Runtime:
         )
 
     def spawn_from(self, caller: context.CallContext, actor_names: list[str], agent_name: str) -> str:
+        denial = guard.check_spawn(caller.actor_name, caller.capabilities, actor_names)
+        if denial is not None:
+            raise SpawnError(self.record_denial(denial.in_scope(caller.scope)))
         return self.spawn(actor_names, agent_name, parent=caller.scope).scope
 
     def parent_of(self, scope: str) -> str | None:
@@ -491,26 +558,12 @@ class Runtime:
         return str(self.working_dir)
 
     def run_command(self, caller: context.CallContext, spec: CommandSpec) -> CommandOutput | str:
-        import dataclasses
-
-        from wasmind_nb.host.policy import CommandPolicy
-        from wasmind_nb.host.process import run_command
-
-        if spec.cwd is not None and not os.path.isabs(spec.cwd):
-            spec = dataclasses.replace(spec, cwd=str(self.working_dir / spec.cwd))
-        elif spec.cwd is None:
-            spec = dataclasses.replace(spec, cwd=str(self.working_dir))
-        policy = CommandPolicy(allowed=caller.capabilities.commands, actor=caller.actor_name)
         with self._scheduler.blocking():
-            return run_command(spec, policy)
+            return self.access.run_command(caller, spec)
 
     def send_http(self, caller: context.CallContext, spec: HttpRequestSpec) -> HttpResponse | RequestError:
-        from wasmind_nb.host.httpclient import send_request
-        from wasmind_nb.host.policy import HttpPolicy
-
-        policy = HttpPolicy(allowed_hosts=caller.capabilities.http_hosts, actor=caller.actor_name)
         with self._scheduler.blocking():
-            return send_request(spec, policy, self.transport)
+            return self.access.send_http(caller, spec)
 
     def log_from(self, caller: context.CallContext, level: str, message: str) -> None:
         name = level.rsplit(".", 1)[-1].lower()
@@ -522,6 +575,38 @@ class Runtime:
             message,
             extra={"wasmind_scope": caller.scope, "wasmind_actor": caller.actor_name},
         )
+
+    # ------------------------------------------------------------------ denials
+    def record_denial(self, denial: Denial) -> str:
+        """Make a refused capability visible; returns the text the guest gets as the WIT error value.
+
+        Every denial is logged, kept in :attr:`denials` (the latest :data:`MAX_DENIALS_KEPT`; the total is
+        :attr:`denial_count`) and sent to observers; the first one per actor, scope and capability is also
+        a ``UserNotification`` on the bus, so the transcript and the widget show it.
+        """
+        security_log.warning("[%s %s] denied %s: %s", denial.scope, denial.actor, denial.capability, denial)
+        with self._lock:
+            self.denial_count += 1
+            self.denials.append(denial)
+            if len(self.denials) > MAX_DENIALS_KEPT:
+                del self.denials[: len(self.denials) - MAX_DENIALS_KEPT]
+            self._emit(denial)
+            key = (denial.scope, denial.actor, denial.capability)
+            if key not in self._denials_notified:
+                self._denials_notified.add(key)
+                body = {
+                    "level": "Warn",
+                    "title": f"Denied: {denial.actor} in {denial.scope} asked for {denial.capability}",
+                    "message": f"{denial} (target: {denial.target})",
+                    "source": denial.scope,
+                }
+                self.publish(
+                    USER_NOTIFICATION,
+                    encode_payload(body),
+                    from_actor_id=COORDINATOR_SENDER,
+                    from_scope=ROOT_SCOPE,
+                )
+        return str(denial)
 
     # ------------------------------------------------------------------ observers and idleness
     def _emit(self, event: RuntimeEvent) -> None:
@@ -608,11 +693,15 @@ class Runtime:
         """Stop the worker threads (after the caller has let the system exit)."""
         with self._lock:
             self._closed = True
+        self.access.close()
         self._scheduler.shutdown()
         self._flush()
         with self._lock:
             for lane in self._lanes.values():
                 lane.instance = None  # free every store now, not while the interpreter exits
+                if lane.fs_guard is not None:
+                    lane.fs_guard.close()
+                    lane.fs_guard = None
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from wasmind_nb.host.denial import Denial
+
 ROOT_SCOPE = "000000"
 
 
@@ -56,4 +58,5 @@ class ActorFault:
     restarted: bool = False
 
 
-RuntimeEvent = Envelope | AgentEvent | ActorFault
+RuntimeEvent = Envelope | AgentEvent | ActorFault | Denial
+"""A :class:`~wasmind_nb.host.denial.Denial` is a refused capability (see ``Runtime.record_denial``)."""

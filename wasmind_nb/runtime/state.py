@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from wasmtime.component import Component, ResourceAny
 
     from wasmind_nb.config import ActorSpec
+    from wasmind_nb.host.fsguard import SymlinkGuard
     from wasmind_nb.host.instance import ComponentInstance
     from wasmind_nb.runtime.events import Envelope
 
@@ -77,5 +78,6 @@ class Lane:
     scheduled: bool = False
     running: tuple[Work, Actor, Envelope | None] | None = None
     instance: ComponentInstance | None = None
+    fs_guard: SymlinkGuard | None = None  # removes escaping symlinks from its read-write grants
     actors: dict[int, Actor] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)

@@ -5,8 +5,12 @@ probe.Command {program, args?, cwd?, timeout_s?, max_output_bytes?, env?, env_cl
 probe.Http {method, url, headers?, body?, timeout_s?, max_attempts?, base_delay_ms?, retry_on?}
     -> probe.HttpResult
 probe.HostInfo -> probe.HostInfoResult;  probe.ParentOf {scope} -> probe.ParentOfResult
+probe.Broadcast {type, payload} -> broadcasts ``payload`` (JSON) as ``type`` from the probe's scope
+probe.Spawn {actors, name} -> probe.SpawnResult {ok, scope | error}
+probe.Symlink {target, link} -> probe.SymlinkResult {ok, error?}
 """
 
+import json
 from dataclasses import asdict
 
 from wasmind_sdk import (
@@ -18,6 +22,7 @@ from wasmind_sdk import (
     os_info,
     parent_scope_of,
     run_command,
+    spawn_agent,
     working_directory,
 )
 
@@ -75,3 +80,24 @@ class Actor(ActorBase):
                 broadcast("probe.ReadFileResult", {"ok": True, "text": handle.read()})
         except OSError as err:
             broadcast("probe.ReadFileResult", {"ok": False, "error": f"{type(err).__name__}: {err}"})
+
+    @on("probe.Broadcast", own_scope=True)
+    def forge(self, req, envelope) -> None:
+        broadcast(req["type"], json.dumps(req["payload"]))
+
+    @on("probe.Spawn", own_scope=True)
+    def spawn(self, req, envelope) -> None:
+        try:
+            broadcast("probe.SpawnResult", {"ok": True, "scope": spawn_agent(req["actors"], req["name"])})
+        except HostError as err:
+            broadcast("probe.SpawnResult", {"ok": False, "error": str(err)})
+
+    @on("probe.Symlink", own_scope=True)
+    def symlink(self, req, envelope) -> None:
+        import os
+
+        try:
+            os.symlink(req["target"], req["link"])
+            broadcast("probe.SymlinkResult", {"ok": True})
+        except OSError as err:
+            broadcast("probe.SymlinkResult", {"ok": False, "error": f"{type(err).__name__}: {err}"})

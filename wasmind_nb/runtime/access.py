@@ -1,0 +1,97 @@
+"""The ``command`` and ``http`` capabilities as one runtime grants them, caller by caller.
+
+Each call builds the caller's policy from its :class:`~wasmind_nb.config.Capabilities` (nothing is
+granted that its config did not grant), runs the request through ``host.process`` or ``host.httpclient``,
+and turns a :class:`~wasmind_nb.host.denial.Denial` into the WIT error value after recording it. Actors
+granted ``llm`` may also reach the model's origin, and only their requests to its chat-completions path
+carry the API key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from wasmind_nb.host.command_grant import CommandGrant
+from wasmind_nb.host.context import CallContext
+from wasmind_nb.host.denial import Denial
+from wasmind_nb.host.httpclient import (
+    Credential,
+    HttpRequestSpec,
+    HttpResponse,
+    NetworkError,
+    RequestError,
+    send_request,
+)
+from wasmind_nb.host.policy import HttpPolicy
+from wasmind_nb.host.process import CommandOutput, CommandSpec, run_command
+from wasmind_nb.host.running import RunningCommands
+from wasmind_nb.host.sandbox import sandbox_status
+from wasmind_nb.host.transport import Transport
+
+log = logging.getLogger("wasmind_nb.security")
+
+RecordDenial = Callable[[Denial], str]
+
+
+class HostAccess:
+    """Commands and HTTP for the actors of one runtime. Thread-safe; calls block (worker threads only)."""
+
+    def __init__(
+        self,
+        *,
+        transport: Transport,
+        working_dir: Path,
+        record_denial: RecordDenial,
+        llm_grant_host: str | None = None,
+        credential: Credential | None = None,
+        unsandboxed: bool = False,
+    ) -> None:
+        self.transport = transport
+        self.working_dir = working_dir
+        self.llm_grant_host = llm_grant_host
+        self.credential = credential
+        self.unsandboxed = unsandboxed
+        self.commands = RunningCommands()
+        self._record = record_denial
+        if unsandboxed:
+            log.warning(
+                "[runtime] unsandboxed_commands = true: granted commands run outside the OS sandbox, "
+                "with the host's view of every file the process user can reach"
+            )
+
+    def sandbox_problem(self) -> str | None:
+        """Why commands cannot be sandboxed here (``None``: they can, or the config opted out)."""
+        return None if self.unsandboxed else sandbox_status()
+
+    def run_command(self, caller: CallContext, spec: CommandSpec) -> CommandOutput | str:
+        """Run ``spec`` for ``caller`` in its sandbox; a ``str`` is the guest's ``err`` (a denial)."""
+        grant = CommandGrant.for_actor(caller.actor_name, caller.capabilities, self.working_dir)
+        if self.unsandboxed:
+            grant = dataclasses.replace(grant, unsandboxed=True)
+        outcome = run_command(spec, grant, self.commands)
+        if isinstance(outcome, Denial):
+            return self._record(outcome.in_scope(caller.scope))
+        return outcome
+
+    def send_http(self, caller: CallContext, spec: HttpRequestSpec) -> HttpResponse | RequestError:
+        """Send ``spec`` for ``caller`` under its ``http_hosts`` (and, granted ``llm``, the model origin)."""
+        caps = caller.capabilities
+        hosts = caps.http_hosts
+        if caps.llm and self.llm_grant_host:
+            hosts = (*hosts, self.llm_grant_host)
+        policy = HttpPolicy(hosts, caller.actor_name)
+        credential = self.credential if caps.llm else None
+        outcome = send_request(spec, policy, self.transport, credential=credential)
+        if isinstance(outcome, Denial):
+            return NetworkError(self._record(outcome.in_scope(caller.scope)))
+        return outcome
+
+    def close(self) -> None:
+        """Kill every command still running (and everything it started); later commands are refused."""
+        self.commands.kill_all()
+
+
+__all__ = ["HostAccess"]
