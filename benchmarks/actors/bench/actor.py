@@ -14,3 +14,7 @@ class Actor(ActorBase):
     @on("bench.Ping", own_scope=True)
     def ping(self, payload, envelope) -> None:
         broadcast("bench.Pong", {"seen": self.seen})
+
+    def on_message(self, envelope) -> None:
+        if envelope.message_type == "bench.Echo":  # raw bytes back, no JSON: measures the transport
+            broadcast("bench.Echoed", bytes(envelope.payload))
