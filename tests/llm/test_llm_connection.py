@@ -58,7 +58,7 @@ def test_remote_connection_without_a_key_has_no_credential() -> None:
 
 def test_record_and_replay_use_the_extra_redacted_headers(tmp_path: Path) -> None:
     trace = tmp_path / "run.jsonl"
-    connection = connect(LLMSettings(mode="record", trace=str(trace)), redact_headers=["X-Team-Secret"])
+    connection = connect(LLMSettings(mode="record", trace=str(trace), redact_headers=["X-Team-Secret"]))
     try:
         assert isinstance(connection.transport, RecordingTransport)
         connection.transport.send(
@@ -67,7 +67,7 @@ def test_record_and_replay_use_the_extra_redacted_headers(tmp_path: Path) -> Non
     finally:
         connection.close()
     assert "t-1" not in trace.read_text()
-    replay = connect(LLMSettings(mode="replay", trace=str(trace)), redact_headers=["X-Team-Secret"])
+    replay = connect(LLMSettings(mode="replay", trace=str(trace), redact_headers=["X-Team-Secret"]))
     assert replay.grant_host == connection.grant_host
     response = replay.transport.send(
         "GET", replay.base_url + "/v1/models", (("X-Team-Secret", "t-2"),), None, 5.0

@@ -41,7 +41,7 @@ class Mount:
 
 @dataclass(frozen=True, slots=True)
 class CommandGrant:
-    """Everything one actor's commands are allowed; see ``docs/security-commands.md``."""
+    """Everything one actor's commands are allowed; see ``docs/security.md``."""
 
     actor: str
     programs: tuple[str, ...] = ()

@@ -4,7 +4,7 @@
 an unprivileged uid, the system folders read-only, a fresh ``/proc``, ``/dev`` and ``/tmp``, a synthetic
 ``/etc/passwd``, and the actor's ``fs`` grants at their guest paths. Nothing else of the host is visible.
 ``prlimit`` (util-linux) applies the rlimits to bwrap before it starts, so everything inside inherits
-them; a pids cgroup, where writable, bounds the number of processes. See ``docs/security-commands.md``.
+them; a pids cgroup, where writable, bounds the number of processes. See ``docs/security.md``.
 """
 
 from __future__ import annotations

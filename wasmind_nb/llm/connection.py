@@ -19,7 +19,6 @@ granted ``llm``, so the assistant reaches the model (embedded, remote or replaye
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,20 +88,16 @@ def connect(
     script: Any = None,
     *,
     source: str | None = None,
-    redact_headers: Sequence[str] | None = None,
 ) -> LLMConnection:
     """Open the connection ``settings`` describe; ``script`` overrides ``settings.script``.
 
-    ``redact_headers`` (default: ``settings.redact_headers`` when the settings have it) names headers a
-    trace redacts on top of the built-in list.
+    A trace redacts the headers of ``settings.redact_headers`` on top of the credential headers.
     """
     mode = settings.mode
     if mode == "auto":
         mode = "remote" if settings.base_url else "embedded"
     secret_env = (settings.api_key_env,) if settings.api_key_env else ()
-    if redact_headers is None:
-        redact_headers = getattr(settings, "redact_headers", None) or ()
-    extra = tuple(redact_headers)
+    extra = tuple(settings.redact_headers)
     if mode == "replay":
         if not settings.trace:
             raise ConfigError("mode 'replay' needs a trace file", file=source, key="llm.trace")

@@ -116,6 +116,10 @@ class Runtime:
             credential=credential,
             unsandboxed=config.runtime.unsandboxed_commands,
         )
+        if any(spec.capabilities.commands for spec in config.actors.values()):
+            problem = self.access.sandbox_problem()
+            if problem is not None:
+                security_log.warning("granted commands cannot run here: %s", problem)
 
     # ------------------------------------------------------------------ bus
     def publish(
