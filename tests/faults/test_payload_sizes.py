@@ -60,3 +60,19 @@ async def test_a_large_payload_goes_to_the_guest_and_back_intact(make_config) ->
         assert mind.faults == []
         (echoed,) = payloads(mind, "demo.Echoed")
     assert echoed["text"] == text
+
+
+async def test_a_guest_broadcast_over_the_limit_fails_the_sender_with_the_limit_named(
+    make_config, monkeypatch
+) -> None:
+    monkeypatch.setattr(bytelists, "MAX_PAYLOAD_BYTES", 200)
+    config = make_config('starting_actors = ["echo"]\n[actors.echo]\nsource = { path = "echo" }\n')
+    async with Wasmind(config, progress=False) as mind:
+        # 130 bytes in, but echo's json.dumps escapes each "é" as 6 bytes: its broadcast is over 200
+        await mind.broadcast("demo.Echo", {"t": "é" * 60})
+        await mind.broadcast("demo.Ping", None)  # the failed sender handles nothing more
+        await mind.wait_idle()
+        (fault,) = mind.faults
+        assert (fault.scope, fault.actor) == ("000000", "echo")
+        assert "a host function failed: PayloadTooLarge" in fault.error and "MAX_PAYLOAD_BYTES" in fault.error
+        assert payloads(mind, "demo.Echoed") == [] and payloads(mind, "demo.Pong") == []

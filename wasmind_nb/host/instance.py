@@ -18,6 +18,7 @@ import wasmtime
 from wasmtime.component import Component, ExportIndex, Record, ResourceAny
 
 from wasmind_nb.errors import ActorTrap, ComponentLoadError
+from wasmind_nb.host.bytelists import check_size
 from wasmind_nb.host.linker import ActorExports, HostLinker, _iface
 from wasmind_nb.host.lowering import HandleMessageCall
 from wasmind_nb.runtime.events import Envelope
@@ -135,7 +136,10 @@ class ComponentInstance:
         return self._call(self._ctor, "constructor", scope, config_toml)
 
     def handle(self, actor: ResourceAny, envelope: Envelope) -> None:
-        """Call ``handle-message`` on one actor (through the fast lowering of the envelope)."""
+        """Call ``handle-message`` on one actor (through the fast lowering of the envelope).
+
+        Raises :class:`PayloadTooLarge` (the actor is not called) for a payload over the limit."""
+        check_size(f"the payload of {envelope.message_type}", len(envelope.payload))
         self._call(
             self._fast_handle,
             "handle-message",
@@ -171,6 +175,12 @@ class ComponentInstance:
         except wasmtime.WasmtimeError as err:
             self.poisoned = True
             raise ActorTrap(self._trap_message(what, err)) from None
+        except Exception as err:  # a host function raised: wasmtime trapped the guest, then re-raised it
+            self.poisoned = True
+            self._stderr.take()
+            raise ActorTrap(
+                f"{self.label}: {what} trapped: a host function failed: {type(err).__name__}: {err}"
+            ) from None
 
     def _trap_message(self, what: str, err: Exception) -> str:
         guest = _guest_traceback(self._stderr.take())
