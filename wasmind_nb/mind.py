@@ -33,6 +33,8 @@ from wasmind_sdk.host import encode_payload
 ADD_MESSAGE = "wasmind.common.assistant.AddMessage"
 BASE_URL_UPDATE = "wasmind.common.litellm.BaseUrlUpdate"
 _linkers: dict[int, HostLinker] = {}
+_MIN_CLOSE_S = 0.5  # what shutdown leaves the threads to finish their current call, even past its timeout
+_FAILED_START_CLOSE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class Wasmind:
         self._runtime: Runtime | None = None
         self._engine = shared_engine()
         self._stopped = False
+        self._ticker_held = False
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -99,33 +102,42 @@ class Wasmind:
         linker = _linkers.get(id(self._engine))
         if linker is None:
             linker = _linkers.setdefault(id(self._engine), HostLinker(self._engine.engine))
-        self.llm = connect(self.config.llm, self._script, source=self.config.source_file)
-        self._runtime = Runtime(
-            self.config,
-            self._engine,
-            linker,
-            components,
-            loop=loop,
-            transport=self.llm.transport,
-            llm_grant_host=self.llm.grant_host,
-            credential=self.llm.credential,
-            working_dir=self.working_dir,
-            seed=self.seed,
-        )
-        self._engine.acquire_ticker()
-        url = {"base_url": self.llm.base_url, "models_available": self.llm.models}
-        self._runtime.publish(
-            BASE_URL_UPDATE, _payload_bytes(url), from_actor_id=CONTEXT_SENDER, from_scope=ROOT_SCOPE
-        )
-        root = self._runtime.spawn(self.config.starting_actors, "root", parent=None)
-        await asyncio.wrap_future(root.ready)
+        try:
+            self.llm = connect(self.config.llm, self._script, source=self.config.source_file)
+            self._runtime = Runtime(
+                self.config,
+                self._engine,
+                linker,
+                components,
+                loop=loop,
+                transport=self.llm.transport,
+                llm_grant_host=self.llm.grant_host,
+                credential=self.llm.credential,
+                working_dir=self.working_dir,
+                seed=self.seed,
+            )
+            self._engine.acquire_ticker()
+            self._ticker_held = True
+            url = {"base_url": self.llm.base_url, "models_available": self.llm.models}
+            self._runtime.publish(
+                BASE_URL_UPDATE, _payload_bytes(url), from_actor_id=CONTEXT_SENDER, from_scope=ROOT_SCOPE
+            )
+            root = self._runtime.spawn(self.config.starting_actors, "root", parent=None)
+            await asyncio.wrap_future(root.ready)
+        except BaseException:
+            await self._release(timeout=_FAILED_START_CLOSE_S)  # nothing of a failed start keeps running
+            raise
 
     async def shutdown(self, timeout: float = 30.0) -> None:
-        """Exit the root scope (every destructor runs), then stop the worker threads. Idempotent."""
+        """Exit the root scope (every destructor runs), then stop the worker threads. Idempotent.
+
+        Takes at most about ``timeout`` seconds: what is still running then (a command, a request, a
+        handler) is killed or left to end at its deadline, and its remaining work is dropped.
+        """
         runtime = self._runtime
         if runtime is None or self._stopped:
             return
-        self._stopped = True
+        deadline = asyncio.get_running_loop().time() + timeout
         try:
             if runtime.agents.get(ROOT_SCOPE) and runtime.agents[ROOT_SCOPE].state in ("spawning", "running"):
                 runtime.publish(EXIT, b"null", from_actor_id=CONTEXT_SENDER, from_scope=ROOT_SCOPE)
@@ -133,10 +145,21 @@ class Wasmind:
         except TimeoutError:
             pass
         finally:
-            await asyncio.to_thread(runtime.close)
+            remaining = deadline - asyncio.get_running_loop().time()
+            await self._release(timeout=max(_MIN_CLOSE_S, remaining))
+
+    async def _release(self, timeout: float) -> None:
+        """Stop the runtime's threads and commands, the epoch ticker and the LLM connection (once)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._runtime is not None:
+            await asyncio.to_thread(self._runtime.close, timeout)
+        if self._ticker_held:
+            self._ticker_held = False
             self._engine.release_ticker()
-            if self.llm is not None:
-                self.llm.close()
+        if self.llm is not None:
+            self.llm.close()
 
     async def __aenter__(self) -> Wasmind:
         await self.start()

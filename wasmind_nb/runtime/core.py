@@ -192,7 +192,7 @@ class Runtime:
     def _run_lane(self, lane: Lane) -> None:
         for _ in range(_FAIR_BATCH):
             with self._lock:
-                if not lane.items:
+                if not lane.items or self._closed:
                     lane.scheduled = False
                     return
                 item = lane.items.popleft()
@@ -693,12 +693,18 @@ class Runtime:
             return "; ".join(lines) or "nothing"
 
     # ------------------------------------------------------------------ shutdown
-    def close(self) -> None:
-        """Stop the worker threads (after the caller has let the system exit)."""
+    def close(self, timeout: float | None = None) -> None:
+        """Stop the worker threads (after the caller has let the system exit), within ``timeout`` s.
+
+        Running commands are killed at once; a guest call still running after ``timeout`` is left to end
+        at its deadline on its (daemon) thread, and its lane's work is dropped.
+        """
         with self._lock:
             self._closed = True
         self.access.close()
-        self._scheduler.shutdown()
+        busy = self._scheduler.shutdown(timeout)
+        if busy:
+            log.warning("shutdown did not wait for %s: %s", ", ".join(busy), self.busy_report())
         self._flush()
         with self._lock:
             for lane in self._lanes.values():

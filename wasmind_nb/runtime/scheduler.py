@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -99,13 +100,24 @@ class LaneScheduler(Generic[T]):
                 lane = self._ready.popleft()
             self._run(lane)
 
-    def shutdown(self) -> None:
-        """Drop queued lanes, let running ones finish their batch, and join the threads."""
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`shutdown` was called (a running lane should stop at its next item)."""
+        return self._closed
+
+    def shutdown(self, timeout: float | None = None) -> list[str]:
+        """Drop queued lanes and join the threads, waiting at most ``timeout`` seconds in all.
+
+        Returns the names of the threads still busy when time ran out (a guest call in progress ends at
+        its deadline; the threads are daemons, so they never keep the process alive).
+        """
         with self._cond:
             self._closed = True
             self._ready.clear()
             self._cond.notify_all()
             threads = list(self._threads)
+        deadline = None if timeout is None else time.monotonic() + timeout
         for thread in threads:
             if thread is not threading.current_thread():
-                thread.join()
+                thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return [t.name for t in threads if t.is_alive() and t is not threading.current_thread()]
