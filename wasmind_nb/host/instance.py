@@ -83,12 +83,26 @@ _stderr_dir: tempfile.TemporaryDirectory[str] | None = None
 
 
 def _stderr_directory() -> str:
-    """One private directory per process for the stderr files of its stores."""
+    """One private directory per process for the stderr files of its stores.
+
+    Each store keeps its file open, so the first call also raises the soft limit on open files to the
+    hard one (1,024 by default on many systems would cap isolated mode at ~1,000 actors)."""
     global _stderr_dir
     with _stderr_dir_lock:
         if _stderr_dir is None:
+            _raise_open_file_limit()
             _stderr_dir = tempfile.TemporaryDirectory(prefix="wasmind-guest-")
         return _stderr_dir.name
+
+
+def _raise_open_file_limit() -> None:
+    with contextlib.suppress(ImportError, ValueError, OSError):
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        target = 1 << 20 if hard == resource.RLIM_INFINITY else hard
+        if soft != resource.RLIM_INFINITY and soft < target:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))  # the hard limit stays as it was
 
 
 class ComponentInstance:
