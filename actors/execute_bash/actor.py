@@ -1,7 +1,8 @@
 """The ``execute_bash`` tool: run a bash command line on the host through the ``command`` capability.
 
 The command runs as ``bash -c <command> execute_bash <args...>``, so ``args`` are ``$1``, ``$2``, ... inside
-it. Relative directories resolve against the host working directory (the host applies it). Each output
+it, in the host's OS sandbox, where the working directory is granted at ``/work``; relative directories
+resolve against it (the host applies it). Each output
 stream keeps its first ``max_output_bytes`` bytes. Exit code 0 is an ``Ok`` result, anything else an ``Err``.
 """
 
@@ -65,7 +66,7 @@ class Actor(Tool):
         description = (
             "Run a bash command on the host and return its exit code, stdout and stderr. The command runs "
             "as `bash -c <command>`; `args` become its positional parameters ($1, $2, ...). `directory` is "
-            "the working directory (relative paths resolve against the host working directory). The command "
+            "the working directory (relative paths resolve against the working directory, /work). The command "
             f"is killed after `timeout` seconds (default {self.timeout_default}, at most {MAX_TIMEOUT_S}). "
             f"Only the first {self.max_output_bytes} bytes of stdout and of stderr are returned: redirect "
             "large output to a file and inspect it in parts. stdin is empty; nothing is interactive."
@@ -81,7 +82,7 @@ class Actor(Tool):
                 },
                 "directory": {
                     "type": "string",
-                    "description": "Working directory; default: the host working directory.",
+                    "description": "Working directory; default: the working directory, /work.",
                 },
                 "timeout": {
                     "type": "integer",

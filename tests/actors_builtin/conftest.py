@@ -60,10 +60,15 @@ def make_config(actors: dict[str, dict[str, Any]], starting: list[str] | None = 
 
 @pytest.fixture
 def agent_config() -> Callable[..., Config]:
-    """``agent_config(**assistant_config, tools=[...])``: the root agent = assistant (+ the given actors)."""
+    """``agent_config(**assistant_config, tools=[...], capabilities={...})``: the root agent = assistant
+    (granted ``capabilities`` besides its manifest's) plus the given actors."""
 
-    def make(*, tools: tuple[str, ...] = (), **assistant: Any) -> Config:
+    def make(
+        *, tools: tuple[str, ...] = (), capabilities: dict[str, Any] | None = None, **assistant: Any
+    ) -> Config:
         actors: dict[str, dict[str, Any]] = {"assistant": {"config": assistant_settings(**assistant)}}
+        if capabilities:
+            actors["assistant"]["capabilities"] = capabilities
         for tool in tools:
             actors[tool] = {}
         return make_config(actors)

@@ -26,8 +26,10 @@ def notifications(mind: Wasmind) -> list[UserNotification]:
 
 
 async def test_a_dead_endpoint_is_reported_and_the_agent_stays_usable(agent_config) -> None:
-    url = f"http://127.0.0.1:{closed_port()}"
-    async with Wasmind(agent_config(base_url=url), progress=False, llm=["never asked"]) as mind:
+    port = closed_port()
+    url = f"http://127.0.0.1:{port}"
+    config = agent_config(base_url=url, capabilities={"http_hosts": [f"127.0.0.1:{port}"]})
+    async with Wasmind(config, progress=False, llm=["never asked"]) as mind:
         await say(mind, "Hello?")
         (notice,) = notifications(mind)
         assert (notice.level, notice.title, notice.source) == (

@@ -96,7 +96,10 @@ async def test_input_sent_while_starting_is_submitted_at_readiness() -> None:
     config = make_config(
         {
             "assistant": {"config": assistant_settings()},
-            "greeter": {"config": {"system": ["Note A", "Note B"], "user": ["first", "second"]}},
+            "greeter": {
+                "config": {"system": ["Note A", "Note B"], "user": ["first", "second"]},
+                "capabilities": {"message_agents": ["self"]},  # it speaks as the user to its own agent
+            },
         }
     )
     async with Wasmind(config, progress=False, llm=["Got it."]) as mind:

@@ -113,25 +113,28 @@ async def test_a_bad_timeout_default_fails_the_spawn_clearly(tmp_path: Path) -> 
             pass
 
 
-async def test_runs_in_the_host_working_directory_by_default(tmp_path: Path) -> None:
+async def test_runs_in_the_working_directory_at_its_guest_path_by_default(tmp_path: Path) -> None:
     async with mind_for(tmp_path) as mind:
-        outcome = await call(mind, ROOT, "execute_bash", {"command": "pwd"})
-    assert outcome.content == f"Exit code: 0\n\nstdout:\n{tmp_path}"
+        outcome = await call(mind, ROOT, "execute_bash", {"command": "pwd > where.txt; pwd"})
+    assert outcome.content == "Exit code: 0\n\nstdout:\n/work"  # $WORKDIR is granted at /work
+    assert (tmp_path / "where.txt").read_text() == "/work\n"
 
 
 async def test_relative_directory_resolves_against_the_working_directory(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     async with mind_for(tmp_path) as mind:
         outcome = await call(mind, ROOT, "execute_bash", {"command": "pwd", "directory": "sub"})
-    assert outcome.content == f"Exit code: 0\n\nstdout:\n{tmp_path / 'sub'}"
+    assert outcome.content == "Exit code: 0\n\nstdout:\n/work/sub"
 
 
-async def test_absolute_directory_is_used_as_is(tmp_path: Path) -> None:
-    elsewhere = tmp_path / "a" / "b"
-    elsewhere.mkdir(parents=True)
+async def test_absolute_directory_is_a_path_inside_the_sandbox(tmp_path: Path) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
     async with mind_for(tmp_path) as mind:
-        outcome = await call(mind, ROOT, "execute_bash", {"command": "pwd", "directory": str(elsewhere)})
-    assert outcome.content.endswith(f"stdout:\n{elsewhere}")
+        inside = await call(mind, ROOT, "execute_bash", {"command": "pwd", "directory": "/work/a/b"})
+        outside = await call(mind, ROOT, "execute_bash", {"command": "pwd", "directory": "/etc"})
+    assert inside.content.endswith("stdout:\n/work/a/b")
+    assert outside.failed and "/etc" in outside.content
+    assert [d.capability for d in mind.denials] == ["fs"]
 
 
 async def test_a_missing_directory_means_the_command_cannot_start(tmp_path: Path) -> None:
@@ -154,9 +157,10 @@ async def test_a_command_the_host_forbids_is_an_error(tmp_path: Path) -> None:
     async with mind_for(tmp_path, extra=extra) as mind:
         outcome = await call(mind, ROOT, "execute_bash", {"command": "echo hi"})
     assert outcome.failed
-    assert outcome.content == (
-        "The command could not be run: command 'bash' is not allowed for actor 'execute_bash'"
+    assert outcome.content.startswith(
+        "The command could not be run: program 'bash' is not allowed for actor 'execute_bash'"
     )
+    assert "capabilities.commands" in outcome.content
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,11 @@ def config(approvers: dict[str, list[str]]) -> Config:
             "file_interaction_with_approval": {
                 "source": {"builtin": "file_interaction_with_approval"},
                 "config": {"approvers": approvers},
-                "capabilities": {"spawn": sorted({name for names in approvers.values() for name in names})},
+                "capabilities": {
+                    "spawn": sorted(
+                        {"approve", "request_changes", *(n for ns in approvers.values() for n in ns)}
+                    )
+                },
             },
             "reviewer_assistant": {"source": {"builtin": "assistant"}, "config": assistant},
             "approve": {"source": {"builtin": "approve"}},

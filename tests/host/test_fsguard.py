@@ -159,14 +159,17 @@ def test_link_through_a_kept_link_is_rechecked_when_that_link_changes(
     assert [p for p, _ in folders.removed] == [folders.work / "via"]
 
 
-def test_link_present_at_construction_is_removed(folders: Folders) -> None:
+def test_links_present_at_construction_are_the_users_and_stay(folders: Folders) -> None:
     (folders.work / "old").mkdir()
-    os.symlink("../../outside/secret", folders.work / "old" / "evil")
-    os.symlink("../notes.txt", folders.work / "old" / "fine")
-    with folders.guard():
-        assert not os.path.lexists(folders.work / "old" / "evil")
-        assert (folders.work / "old" / "fine").is_symlink()
-    assert folders.removed == [(folders.work / "old" / "evil", "../../outside/secret")]
+    os.symlink("../../outside/secret", folders.work / "old" / "users")
+    with folders.guard() as guard:
+        guard.sweep()
+        assert (folders.work / "old" / "users").is_symlink(), "a link the user made was deleted"
+        os.unlink(folders.work / "old" / "users")
+        os.symlink("../../outside/other", folders.work / "old" / "users")  # replaced: now the actor's
+        guard.sweep()
+        assert not os.path.lexists(folders.work / "old" / "users")
+    assert folders.removed == [(folders.work / "old" / "users", "../../outside/other")]
 
 
 def test_close_is_idempotent_and_ends_sweeping(folders: Folders) -> None:

@@ -24,6 +24,7 @@ starting_actors = ["echo"]
 source = { path = "actors/echo" }
 [actors.probe]
 source = { path = "actors/probe" }
+capabilities = { commands = ["sleep"] }
 """
 
 

@@ -24,6 +24,7 @@ starting_actors = ["echo"]
 source = { path = "actors/echo" }
 [actors.probe]
 source = { path = "actors/probe" }
+capabilities = { commands = ["sleep"] }
 """
 MESSAGE_TIMEOUT_S = 240  # a cold build of the test actors happens inside a cell
 

@@ -80,7 +80,8 @@ async def test_unknown_actor_is_rejected_before_anything_starts(make_config) -> 
 
 
 async def test_guest_spawn_links_parent_and_reports_errors(make_config) -> None:
-    async with Wasmind(make_config(SINGLE), progress=False) as mind:
+    granted = SINGLE + 'capabilities = { spawn = ["*"] }\n'
+    async with Wasmind(make_config(granted), progress=False) as mind:
         await mind.broadcast("demo.Spawn", {"actors": ["echo"], "name": "kid"})
         await mind.broadcast("demo.Spawn", {"actors": ["ghost"], "name": "nope"})
         await mind.wait_idle()

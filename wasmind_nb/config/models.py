@@ -130,7 +130,7 @@ class PreopenTable(_Table):
 #: A positive, finite number (``inf`` and ``nan`` are refused: a deadline of ``inf`` never fires).
 PositiveSeconds = Annotated[float, Field(gt=0, le=86_400, allow_inf_nan=False)]
 PositiveCount = Annotated[int, Field(gt=0, le=1 << 62)]
-AgentRelation = Literal["parent", "children", "descendants", "any"]
+AgentRelation = Literal["self", "parent", "children", "descendants", "any"]
 
 
 class CommandLimitsTable(_Table):

@@ -96,8 +96,10 @@ class SymlinkGuard:
     """Removes the symlinks under ``roots`` whose targets leave ``allowed``, calling ``on_removed`` for each.
 
     ``roots`` are the host folders of an actor's read-write grants (watched recursively); ``allowed`` are
-    the host folders of all its grants (a link into any of them stays). An initial scan runs here; call
-    :meth:`sweep` after each guest call and :meth:`close` when the actor's instance is freed.
+    the host folders of all its grants (a link into any of them stays). Links already there when the guard
+    starts are the user's, not the actor's: they are left alone (WASI never follows them, and the command
+    sandbox resolves them in its own view). Call :meth:`sweep` after each guest call and :meth:`close`
+    when the actor's instance is freed.
     """
 
     def __init__(
@@ -115,6 +117,8 @@ class SymlinkGuard:
         self._closed = False
         self._full_scan = False  # inotify unavailable or out of watches: every sweep scans the roots
         self._recheck = False  # a kept symlink was met: every link may mean something else now
+        self._preexisting: dict[tuple[int, int], str] = {}  # (device, inode) -> target of the user's links
+        self._starting = True
         self._inotify: _Inotify | None = None
         try:
             self._inotify = _Inotify()
@@ -127,6 +131,7 @@ class SymlinkGuard:
             for root in self._roots:
                 self._scan(root)
             self._recheck = False
+            self._starting = False
 
     def sweep(self) -> None:
         """Drains the pending events and removes every escaping symlink they (or a full scan) reveal."""
@@ -260,6 +265,8 @@ class SymlinkGuard:
             if not self._escapes(real_parent, target):
                 self._recheck = True
                 return
+            if self._users_own(name, dir_fd, target):
+                return
             try:
                 os.unlink(name, dir_fd=dir_fd)
             except FileNotFoundError:
@@ -275,6 +282,18 @@ class SymlinkGuard:
             self._on_removed(link, target)
         except Exception:
             log.exception("on_removed failed for %s", link)
+
+    def _users_own(self, name: str, dir_fd: int, target: str) -> bool:
+        """Whether this escaping link was there before the actor started (recorded at the initial scan)."""
+        try:
+            info = os.lstat(name, dir_fd=dir_fd)
+        except OSError:
+            return False
+        key = (info.st_dev, info.st_ino)
+        if self._starting:
+            self._preexisting[key] = target
+            return True
+        return self._preexisting.get(key) == target
 
     def _escapes(self, real_parent: str, target: str) -> bool:
         joined = os.path.join(real_parent, target)  # an absolute target replaces the folder

@@ -599,7 +599,7 @@ class Runtime:
             if key not in self._denials_notified:
                 self._denials_notified.add(key)
                 body = {
-                    "level": "Warn",
+                    "level": "Warning",
                     "title": f"Denied: {denial.actor} in {denial.scope} asked for {denial.capability}",
                     "message": f"{denial} (target: {denial.target})",
                     "source": denial.scope,

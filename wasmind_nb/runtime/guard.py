@@ -10,9 +10,10 @@ the host checks every guest broadcast before it reaches the bus (:func:`check_br
   ``RequestStatusUpdate``, ``QueueStatusChange``, ``CompactedConversation``) go to the sender's own scope,
   or to an agent its ``message_agents`` grant names by relation: ``parent``, ``children``,
   ``descendants`` or ``any``.
-* The user's voice flows only downward: an ``AddMessage`` with role ``user`` may go to the sender's
-  children or descendants (a manager tasking its worker), never to its own scope, its parent, or a
-  sibling, whatever the grant. Only the host (the person at the notebook) speaks as the user upward.
+* The user's voice is granted separately: an ``AddMessage`` with role ``user`` may go to the agents below
+  the sender that its grant covers (``children``, ``descendants``: a manager tasking its worker), to its
+  own agent only with ``self``, and up or sideways only with ``any``. ``parent`` never covers it: a worker
+  reports to its manager as ``system`` input. The host (the person at the notebook) may always.
 * Lifecycle and connection messages (:data:`HOST_ONLY`) come from the host alone.
 
 Spawning (:func:`check_spawn`): an actor may start an agent only with actor names its ``spawn`` grant lists.
@@ -74,14 +75,15 @@ def check_broadcast(
         return None  # malformed: every receiver ignores it
     short = message_type.rsplit(".", 1)[-1]
     if message_type == ADD_MESSAGE and _role(fields) == "user":
-        if _is_below(target, scope, parent_of) and _relation_granted(caps, target, scope, parent_of):
+        if _may_speak_as_user(caps, target, scope, parent_of):
             return None
         return Denial(
             actor,
             "message_agents",
             f"{short} to {target}",
-            f"actor '{actor}' in {scope} may not speak as the user to agent {target}: user input flows "
-            "only from the host, or from a manager to the agents below it (capabilities.message_agents)",
+            f"actor '{actor}' in {scope} may not speak as the user to agent {target}: user input comes from "
+            "the host, or from an actor granted it (capabilities.message_agents: 'children' or "
+            f"'descendants' below it, 'self', 'any'; it grants {list(caps.message_agents) or 'nothing'})",
         )
     if target == scope or _relation_granted(caps, target, scope, parent_of):
         return None
@@ -106,6 +108,15 @@ def check_spawn(actor: str, caps: Capabilities, requested: Sequence[str]) -> Den
         f"actor '{actor}' may not spawn {', '.join(repr(n) for n in refused)} "
         f"(capabilities.spawn grants {list(caps.spawn) or 'nothing'})",
     )
+
+
+def _may_speak_as_user(caps: Capabilities, target: str, scope: str, parent_of: ParentOf) -> bool:
+    granted = set(caps.message_agents)
+    if "any" in granted:
+        return True
+    if target == scope:
+        return "self" in granted
+    return _is_below(target, scope, parent_of) and _relation_granted(caps, target, scope, parent_of)
 
 
 def _relation_granted(caps: Capabilities, target: str, scope: str, parent_of: ParentOf) -> bool:
