@@ -70,7 +70,9 @@ class StatusTable:
         if denials:
             self.caption += f", {plural(denials, 'denial')} (`mind.denials`)"
         used = {name for a in agents.values() for name in a.actors}
-        shown = sorted(name for name in (grants or {}) if name in used)
+        shown = sorted(
+            name for name in (grants or {}) if name in used and grants[name].summary() != "nothing"
+        )
         self.grants = "; ".join(f"{name}: {grants[name].summary()}" for name in shown) if grants else ""
 
     def __repr__(self) -> str:
