@@ -21,6 +21,7 @@ def bench_config(
         f"starting_actors = {starting or []!r}".replace("'", '"'),
         "[runtime]",
         f'instances = "{instances}"',
+        "max_agents = 100000",  # the benchmarks spawn up to 10,000 agents; the default bound is 1,000
     ]
     for name in actors:
         lines += [f"[actors.{name}]", 'source = { path = "actors/bench" }']

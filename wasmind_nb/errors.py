@@ -32,6 +32,10 @@ class SpawnError(WasmindError):
     """An agent could not be spawned: unknown actor, or a constructor trapped. Nothing was left running."""
 
 
+class QuotaExceeded(WasmindError):
+    """An actor went past a ``[runtime]`` message quota; it fails, and the message names the key."""
+
+
 class ActorTrap(WasmindError):
     """A guest call trapped (or ran past its deadline)."""
 

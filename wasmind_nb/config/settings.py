@@ -90,6 +90,16 @@ class RuntimeSettings(_Settings):
     cache_dir: Path | None = None
     unsandboxed_commands: bool = False
     """Run granted commands outside the OS sandbox (only where it cannot work; every start warns)."""
+    max_memory_bytes: Annotated[int, Field(ge=1 << 20)] = 1 << 30
+    """The linear memory one store may grow to, unless the actor's ``capabilities.max_memory_bytes`` says."""
+    max_agents: Annotated[int, Field(ge=1)] = 1000
+    """Agents alive at once (root included); a spawn past it fails, naming this key."""
+    max_spawn_depth: Annotated[int, Field(ge=1)] = 32
+    """How deep the agent tree may grow below the root."""
+    max_messages_per_call: Annotated[int, Field(ge=1)] = 1000
+    """Messages one constructor or handler call may broadcast; past it, the actor fails."""
+    max_message_rate: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1000.0
+    """Messages per second one actor may broadcast on average (bursts of 10x that); past it, it fails."""
 
     @field_validator("cache_dir", mode="before")
     @classmethod

@@ -46,6 +46,7 @@ class CallContext:
     store: wasmtime.Store
     deadline_ticks: int
     handling_id: str | None = None
+    broadcasts: int = 0  # messages this call has broadcast (for [runtime] max_messages_per_call)
     #: when the guest's budget started, moved later by the time spent blocked (``time.monotonic()``)
     _started: float = field(default=0.0, init=False, repr=False)
 

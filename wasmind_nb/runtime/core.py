@@ -27,7 +27,7 @@ from wasmind_nb.host.denial import Denial
 from wasmind_nb.host.engine import EPOCH_TICK_S, EngineHost
 from wasmind_nb.host.fsguard import SymlinkGuard
 from wasmind_nb.host.instance import ComponentInstance, Preopen, StoreLimits
-from wasmind_nb.runtime import guard
+from wasmind_nb.runtime import guard, quotas
 from wasmind_nb.runtime.access import HostAccess
 from wasmind_nb.runtime.events import ActorFault, AgentEvent, Envelope, RuntimeEvent
 from wasmind_nb.runtime.ids import ROOT_SCOPE, IdSource, correlation_id
@@ -246,7 +246,9 @@ class Runtime:
                 preopens=tuple(
                     Preopen(str(p.resolve(self.working_dir)), p.guest_path, p.read_only) for p in caps.fs
                 ),
-                limits=StoreLimits(max_memory_bytes=caps.max_memory_bytes),
+                limits=StoreLimits(
+                    max_memory_bytes=caps.max_memory_bytes or self.config.runtime.max_memory_bytes
+                ),
             )
         if lane.fs_guard is None:
             lane.fs_guard = self._symlink_guard(lane)
@@ -477,6 +479,8 @@ class Runtime:
                 raise SpawnError("the runtime has shut down")
             if parent is not None and parent not in self.agents:
                 raise SpawnError(f"unknown parent scope '{parent}'")
+            alive = sum(1 for a in self.agents.values() if a.state in ("spawning", "running", "exiting"))
+            quotas.check_spawn(self.config.runtime, alive, self._depth(parent) + 1 if parent else 0)
             scope = ROOT_SCOPE if parent is None and ROOT_SCOPE not in self.agents else self.ids.scope()
             agent = Agent(scope=scope, name=name, parent=parent, actor_names=tuple(names))
             self.agents[scope] = agent
@@ -490,6 +494,13 @@ class Runtime:
             if not agent.actors:  # nothing to construct (e.g. no starting_actors): ready at once
                 self._agent_ready(agent)
             return agent
+
+    def _depth(self, scope: str) -> int:
+        """How many levels ``scope`` is below the root."""
+        depth, current = 0, self.agents[scope].parent
+        while current is not None:
+            depth, current = depth + 1, self.agents[current].parent
+        return depth
 
     def add_actor(self, spec: ActorSpec, component: Component) -> None:
         """Register (or replace) an actor type; spawns from now on use it, running agents keep theirs."""
@@ -533,6 +544,12 @@ class Runtime:
 
     # ------------------------------------------------------------------ HostServices (called from guests)
     def broadcast_from(self, caller: context.CallContext, message_type: str, payload: bytes) -> None:
+        caller.broadcasts += 1
+        actor = self._actor_named(caller.scope, caller.actor_name)
+        if actor is not None:
+            if actor.rate is None:
+                actor.rate = quotas.MessageRate(self.config.runtime.max_message_rate)
+            quotas.check_message(self.config.runtime, actor.label, caller.broadcasts, actor.rate)
         denial = guard.check_broadcast(
             caller.actor_name, caller.scope, caller.capabilities, message_type, payload, self.parent_of
         )
@@ -552,6 +569,11 @@ class Runtime:
         if denial is not None:
             raise SpawnError(self.record_denial(denial.in_scope(caller.scope)))
         return self.spawn(actor_names, agent_name, parent=caller.scope).scope
+
+    def _actor_named(self, scope: str, name: str) -> Actor | None:
+        with self._lock:
+            agent = self.agents.get(scope)
+            return next((a for a in agent.actors if a.name == name), None) if agent else None
 
     def parent_of(self, scope: str) -> str | None:
         with self._lock:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from wasmind_nb.host.fsguard import SymlinkGuard
     from wasmind_nb.host.instance import ComponentInstance
     from wasmind_nb.runtime.events import Envelope
+    from wasmind_nb.runtime.quotas import MessageRate
 
 ActorState = Literal["pending", "ready", "failed", "exited"]
 AgentState = Literal["spawning", "running", "exiting", "exited", "failed"]
@@ -41,6 +42,7 @@ class Actor:
     state: ActorState = "pending"
     handle: ResourceAny | None = None
     error: str | None = None
+    rate: MessageRate | None = None  # its [runtime] max_message_rate bucket, made at its first broadcast
 
     @property
     def label(self) -> str:

@@ -57,6 +57,17 @@ class Actor(ActorBase):
         while True:  # only cheap host calls: they must not reset the deadline
             parent_scope()
 
+    @on("demo.Flood", own_scope=True)
+    def flood(self, payload, envelope) -> None:
+        for n in range(payload["count"]):
+            broadcast("demo.Drop", {"n": n})
+
+    @on("demo.Drop", own_scope=True)
+    def amplify(self, payload, envelope) -> None:
+        if self.config.get("amplify"):  # each message answered with two: an endless chain reaction
+            broadcast("demo.Drop", {"n": payload["n"] + 1})
+            broadcast("demo.Drop", {"n": payload["n"] + 1})
+
     @on("demo.Echo")
     def echo(self, payload, envelope) -> None:
         broadcast("demo.Echoed", json.dumps(payload))
