@@ -20,6 +20,7 @@ from wasmtime.component import Component
 from wasmind_nb.build.loader import load_all
 from wasmind_nb.config import ActorSpec, Capabilities, Config
 from wasmind_nb.errors import IdleTimeout, WasmindError
+from wasmind_nb.host.bytelists import check_size
 from wasmind_nb.host.denial import Denial
 from wasmind_nb.host.engine import shared_engine
 from wasmind_nb.host.linker import HostLinker
@@ -212,9 +213,9 @@ class Wasmind:
         ``payload``: bytes, str, a dict/list (JSON), a pydantic model, or a ``wasmind_sdk`` message.
         """
         self._check_scope(scope)
-        return self.runtime.publish(
-            message_type, _payload_bytes(payload), from_actor_id=CONTEXT_SENDER, from_scope=scope
-        )
+        data = _payload_bytes(payload)
+        check_size(f"the payload of {message_type}", len(data))
+        return self.runtime.publish(message_type, data, from_actor_id=CONTEXT_SENDER, from_scope=scope)
 
     async def send_user_message(self, scope: str, text: str) -> Envelope:
         """Send an ``AddMessage`` with a user message to the agent with this scope."""

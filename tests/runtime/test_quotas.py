@@ -59,3 +59,13 @@ def test_the_rate_refills_with_time() -> None:
     assert all(rate.take() for _ in range(20)) and not rate.take()  # a burst of 10 s worth
     now[0] += 1.0
     assert rate.take() and rate.take() and not rate.take()
+
+
+async def test_a_host_broadcast_over_the_payload_limit_is_refused_at_once(make_config) -> None:
+    from wasmind_nb.host.bytelists import MAX_PAYLOAD_BYTES, PayloadTooLarge
+
+    async with Wasmind(echo(make_config), progress=False) as mind:
+        before = len(mind.messages)
+        with pytest.raises(PayloadTooLarge, match="MAX_PAYLOAD_BYTES"):
+            await mind.broadcast("demo.Echo", b"x" * (MAX_PAYLOAD_BYTES + 1))
+        assert len(mind.messages) == before and not mind.faults
