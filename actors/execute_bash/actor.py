@@ -67,7 +67,8 @@ class Actor(Tool):
             "Run a bash command on the host and return its exit code, stdout and stderr. The command runs "
             "as `bash -c <command>`; `args` become its positional parameters ($1, $2, ...). `directory` is "
             "the working directory (relative paths resolve against the working directory, /work). The "
-            f"command is killed after `timeout` seconds (default {self.timeout_default}, at most {MAX_TIMEOUT_S}). "
+            f"command is killed after `timeout` seconds (default {self.timeout_default}, at most "
+            f"{MAX_TIMEOUT_S}). "
             f"Only the first {self.max_output_bytes} bytes of stdout and of stderr are returned: redirect "
             "large output to a file and inspect it in parts. stdin is empty; nothing is interactive."
         )
