@@ -418,10 +418,7 @@ class Runtime:
                 self._emit(AgentEvent("exited", agent.scope, agent.name, agent.parent, agent.actor_names))
 
     def _release_isolated(self, lane: Lane) -> None:
-        """Free the store of an isolated actor that exited or failed, and forget its lane once idle.
-
-        A trapped store must not outlive the runtime: wasmtime's WASI worker threads can abort the
-        process if such a store is only freed while the interpreter exits."""
+        """Free the store of an isolated actor that exited or failed, and forget its lane once idle."""
         if lane.pooled:
             return
         lane.instance = None
@@ -730,7 +727,7 @@ class Runtime:
         self._flush()
         with self._lock:
             for lane in self._lanes.values():
-                lane.instance = None  # free every store now, not while the interpreter exits
+                lane.instance = None  # free every store (and its memory) now
                 if lane.fs_guard is not None:
                     lane.fs_guard.close()
                     lane.fs_guard = None
