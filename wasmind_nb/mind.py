@@ -15,15 +15,14 @@ from types import TracebackType
 from typing import Any
 
 import networkx as nx
-from wasmtime.component import Component
 
-from wasmind_nb.build.loader import load_all
+from wasmind_nb.build.loader import LoadedActor, load_all
 from wasmind_nb.config import ActorSpec, Capabilities, Config
 from wasmind_nb.errors import IdleTimeout, WasmindError
 from wasmind_nb.host.bytelists import check_size
 from wasmind_nb.host.denial import Denial
 from wasmind_nb.host.engine import shared_engine
-from wasmind_nb.host.linker import HostLinker
+from wasmind_nb.host.linker import shared_linker
 from wasmind_nb.llm.connection import LLMConnection, connect
 from wasmind_nb.paths import cache_dir
 from wasmind_nb.runtime.core import CONTEXT_SENDER, EXIT, Runtime
@@ -33,7 +32,6 @@ from wasmind_sdk.host import encode_payload
 
 ADD_MESSAGE = "wasmind.common.assistant.AddMessage"
 BASE_URL_UPDATE = "wasmind.common.litellm.BaseUrlUpdate"
-_linkers: dict[int, HostLinker] = {}
 _MIN_CLOSE_S = 0.5  # what shutdown leaves the threads to finish their current call, even past its timeout
 _FAILED_START_CLOSE_S = 5.0
 
@@ -98,11 +96,14 @@ class Wasmind:
         loop = asyncio.get_running_loop()
         cache = cache_dir(self.config.runtime.cache_dir)
         components = await asyncio.to_thread(
-            load_all, self.config.actors.values(), self._engine, cache, progress=self.progress
+            load_all,
+            self.config.actors.values(),
+            self._engine,
+            cache,
+            progress=self.progress,
+            standalone=self.config.runtime.python_build == "standalone",
         )
-        linker = _linkers.get(id(self._engine))
-        if linker is None:
-            linker = _linkers.setdefault(id(self._engine), HostLinker(self._engine.engine))
+        linker = shared_linker(self._engine.engine)
         try:
             self.llm = connect(self.config.llm, self._script, source=self.config.source_file)
             self._runtime = Runtime(
@@ -194,17 +195,20 @@ class Wasmind:
         agent = self.runtime.spawn(names, name or "+".join(names), parent=parent or ROOT_SCOPE)
         return await asyncio.wrap_future(agent.ready)
 
-    async def add_actor(self, spec: ActorSpec, *, component: Component | None = None) -> None:
+    async def add_actor(self, spec: ActorSpec, *, loaded: LoadedActor | None = None) -> None:
         """Make a new (or changed) actor spawnable in the running system.
 
-        Builds and compiles ``spec`` unless its compiled ``component`` is given. Agents already running
+        Prepares (or builds) and compiles ``spec`` unless it is already ``loaded``. Agents already running
         keep the version they were spawned with.
         """
-        if component is None:
+        if loaded is None:
             cache = cache_dir(self.config.runtime.cache_dir)
-            loaded = await asyncio.to_thread(load_all, [spec], self._engine, cache, progress=self.progress)
-            component = loaded[spec.name]
-        self.runtime.add_actor(spec, component)
+            standalone = self.config.runtime.python_build == "standalone"
+            every = await asyncio.to_thread(
+                load_all, [spec], self._engine, cache, progress=self.progress, standalone=standalone
+            )
+            loaded = every[spec.name]
+        self.runtime.add_actor(spec, loaded)
         self.config = self.runtime.config
 
     async def broadcast(self, message_type: str, payload: Any = None, scope: str = ROOT_SCOPE) -> Envelope:

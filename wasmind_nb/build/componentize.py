@@ -60,30 +60,37 @@ def build_python_actor(source: Path, cache: Path, name: str, python_path: Sequen
     out = component_path(source, cache, name, python_path)
     if out.is_file():
         return out
-    out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="wasmind-build-") as tmp:
         app_dir = Path(tmp) / "app"
         app_dir.mkdir()
         (app_dir / f"{_APP_MODULE}.py").write_text(_APP_SOURCE)
+        run_componentize(
+            _APP_MODULE, [app_dir, source, *python_path, sdk_dir().parent], out, f"actor '{name}' ({source})"
+        )
+    return out
+
+
+def run_componentize(app_module: str, python_path: Sequence[Path], out: Path, label: str) -> None:
+    """Build ``app_module`` (found on ``python_path``, in order) against the WIT into ``out``, atomically.
+
+    Raises :class:`BuildError` with componentize-py's Python traceback when the build fails."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="wasmind-build-") as tmp:
         staged = Path(tmp) / "out.wasm"
         command = [
             sys.executable, "-c", _RUN_COMPONENTIZE,
             "-q", "-d", str(wit_dir()), "-w", WORLD,
-            "componentize", _APP_MODULE,
-            "-p", str(app_dir), "-p", str(source),
+            "componentize", app_module,
             *(arg for folder in python_path for arg in ("-p", str(folder))),
-            "-p", str(sdk_dir().parent),
             "-o", str(staged),
         ]  # fmt: skip
         env = {**os.environ, "RUST_BACKTRACE": "0"}
         proc = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp)
         if proc.returncode != 0 or not staged.is_file():
-            raise BuildError(
-                f"actor '{name}' ({source}) failed to build:\n{_essential(proc.stderr + proc.stdout)}"
-            )
-        shutil.move(staged, out.with_suffix(".partial"))
-        os.replace(out.with_suffix(".partial"), out)
-    return out
+            raise BuildError(f"{label} failed to build:\n{_essential(proc.stderr + proc.stdout)}")
+        partial = out.with_suffix(f".partial-{os.getpid()}")
+        shutil.move(staged, partial)
+        os.replace(partial, out)
 
 
 def _essential(output: str) -> str:

@@ -5,6 +5,7 @@ They check types and reject unknown keys; nothing here touches the filesystem or
 
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import Annotated, Any, Literal
 
@@ -112,6 +113,10 @@ Source = Annotated[
 ]
 
 
+#: Guest paths the shared Python interpreter uses: its standard library and the actor's own sources.
+RESERVED_GUEST_PATHS = ("/python", "/.wasmind")
+
+
 class PreopenTable(_Table):
     """One ``fs`` entry: a host folder mapped into the guest."""
 
@@ -124,6 +129,9 @@ class PreopenTable(_Table):
     def _absolute(cls, value: str) -> str:
         if not value.startswith("/"):
             raise ValueError("guest must be an absolute path such as '/work'")
+        for reserved in RESERVED_GUEST_PATHS:
+            if posixpath.normpath(value) == reserved or posixpath.normpath(value).startswith(reserved + "/"):
+                raise ValueError(f"guest path {reserved} is reserved for the Python interpreter's own files")
         return value
 
 

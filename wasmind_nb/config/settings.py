@@ -83,6 +83,9 @@ class RuntimeSettings(_Settings):
     """How the runtime hosts actors (the ``[runtime]`` table)."""
 
     instances: Literal["isolated", "pooled"] = "isolated"
+    python_build: Literal["shared", "standalone"] = "shared"
+    """How Python actors run: on the one shared interpreter (no build of their own), or each as its own
+    componentize-py component (``wasmind-nb build --standalone``; also sees the venv's packages)."""
     workers: Annotated[int, Field(ge=1)] = 8
     handler_timeout_s: Annotated[float, Field(gt=0, le=86_400, allow_inf_nan=False)] = 60.0
     """The default CPU budget of one constructor or handler call: finite, so a deadline can fire."""

@@ -295,3 +295,16 @@ def _request_error(error: RequestError) -> Variant:
     if isinstance(error, BuilderError):
         return Variant("builder-error", error.message)
     raise TypeError(f"unknown request error {error!r}")
+
+
+_linkers: dict[int, HostLinker] = {}
+_linkers_lock = threading.Lock()
+
+
+def shared_linker(engine: wasmtime.Engine) -> HostLinker:
+    """The one :class:`HostLinker` of ``engine`` (building a linker defines every import: do it once)."""
+    with _linkers_lock:
+        linker = _linkers.get(id(engine))
+        if linker is None:
+            linker = _linkers[id(engine)] = HostLinker(engine)
+        return linker

@@ -18,13 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 import tomli_w
 
-from wasmind_nb.build.loader import load_all
+from wasmind_nb.build.loader import LoadedActor, load_all
 from wasmind_nb.config import ActorSpec, Config
 from wasmind_nb.errors import ConfigError
 
 if TYPE_CHECKING:
-    from wasmtime.component import Component
-
     from wasmind_nb.host.engine import EngineHost
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
@@ -32,9 +30,14 @@ INLINE_FOLDER = "notebook-actors"
 
 
 async def load_actors(
-    specs: Iterable[ActorSpec], engine: EngineHost, cache: Path, *, progress: bool = True
-) -> dict[str, Component]:
-    """Build (if needed) and compile every actor, one progress step per actor; returns name -> component.
+    specs: Iterable[ActorSpec],
+    engine: EngineHost,
+    cache: Path,
+    *,
+    progress: bool = True,
+    standalone: bool = False,
+) -> dict[str, LoadedActor]:
+    """Prepare (or build) and compile every actor, one progress step per actor; returns name -> loaded.
 
     Runs ``load_all`` per actor source on worker threads, at most one per core at a time, so the loop
     stays free. Cancelling stops waiting; a build already running finishes into the cache.
@@ -47,9 +50,11 @@ async def load_actors(
     bar = _bar(len(by_source)) if progress else None
     slots = asyncio.Semaphore(os.cpu_count() or 1)
 
-    async def one(group: list[ActorSpec]) -> dict[str, Component]:
+    async def one(group: list[ActorSpec]) -> dict[str, LoadedActor]:
         async with slots:
-            loaded = await asyncio.to_thread(load_all, group[:1], engine, cache, progress=False)
+            loaded = await asyncio.to_thread(
+                load_all, group[:1], engine, cache, progress=False, standalone=standalone
+            )
         if bar is not None:
             bar.set_postfix_str(group[0].name, refresh=False)
             bar.update(1)

@@ -121,7 +121,8 @@ class Session:
                 print("stopped the previous Wasmind")
             self._detach_views()
             cache = cache_dir(config.runtime.cache_dir)
-            await load_actors(config.actors.values(), shared_engine(), cache)
+            standalone = config.runtime.python_build == "standalone"
+            await load_actors(config.actors.values(), shared_engine(), cache, standalone=standalone)
             mind = Wasmind(config, seed=seed, progress=False, working_dir=workdir)
             try:
                 await mind.start()
@@ -193,10 +194,11 @@ class Session:
             spec = inline_spec(name, folder, requires=requires, auto_spawn=auto_spawn)
             if mind is not None:
                 mind.config.with_actor(spec)  # unknown `requires` fail here, before the build
-            components = await load_actors([spec], shared_engine(), cache)
+            standalone = mind is not None and mind.config.runtime.python_build == "standalone"
+            components = await load_actors([spec], shared_engine(), cache, standalone=standalone)
             self.inline[name] = spec
             if mind is not None:
-                await mind.add_actor(spec, component=components[name])
+                await mind.add_actor(spec, loaded=components[name])
         where = "spawn it with `%wasmind spawn " + name + "`" if mind else "it joins the next start"
         print(f"actor '{name}' is ready; {where}")
         return spec

@@ -33,12 +33,11 @@ from wasmind_nb.runtime.events import ActorFault, AgentEvent, Envelope, RuntimeE
 from wasmind_nb.runtime.ids import ROOT_SCOPE, IdSource, correlation_id
 from wasmind_nb.runtime.scheduler import LaneScheduler
 from wasmind_nb.runtime.state import Actor, Agent, Lane, Work
-from wasmind_nb.runtime.subscriptions import Subscriptions
+from wasmind_nb.runtime.subscriptions import Subscriptions, listens_to
 from wasmind_sdk.host import encode_payload
 
 if TYPE_CHECKING:
-    from wasmtime.component import Component
-
+    from wasmind_nb.build.loader import LoadedActor
     from wasmind_nb.config import ActorSpec, Config
     from wasmind_nb.host.httpclient import Credential, HttpRequestSpec, HttpResponse, RequestError
     from wasmind_nb.host.linker import HostLinker
@@ -71,7 +70,7 @@ class Runtime:
         config: Config,
         engine: EngineHost,
         linker: HostLinker,
-        components: dict[str, Component],
+        components: dict[str, LoadedActor],
         *,
         loop: asyncio.AbstractEventLoop,
         transport: Transport,
@@ -243,7 +242,8 @@ class Runtime:
                 self.engine.engine,
                 lane.component,
                 label=lane.label,
-                preopens=tuple(
+                preopens=lane.preopens
+                + tuple(
                     Preopen(str(p.resolve(self.working_dir)), p.guest_path, p.read_only) for p in caps.fs
                 ),
                 limits=StoreLimits(
@@ -499,11 +499,11 @@ class Runtime:
             depth, current = depth + 1, self.agents[current].parent
         return depth
 
-    def add_actor(self, spec: ActorSpec, component: Component) -> None:
+    def add_actor(self, spec: ActorSpec, loaded: LoadedActor) -> None:
         """Register (or replace) an actor type; spawns from now on use it, running agents keep theirs."""
         with self._lock:
             self.config = self.config.with_actor(spec)
-            self.components[spec.name] = component
+            self.components[spec.name] = loaded
             self._pools.pop(spec.name, None)  # a pool of the old version keeps serving only its actors
 
     def _new_actor(self, name: str, scope: str) -> Actor:
@@ -516,7 +516,7 @@ class Runtime:
             spec=spec,
             lane=lane,
             config_toml=spec.config_toml(),
-            listens_to=tuple(spec.listens_to) if spec.listens_to is not None else None,
+            listens_to=listens_to(spec.listens_to, self.components[name].handled_types),
             own_scope_only=spec.scope_filter == "own",
         )
         lane.actors[actor.uid] = actor
@@ -527,17 +527,19 @@ class Runtime:
         if mode == "pooled":
             lane = self._pools.get(spec.name)
             if lane is None:
-                lane = Lane(
-                    label=f"{spec.name} (pool)", spec=spec, component=self.components[spec.name], pooled=True
-                )
+                lane = self._new_lane(f"{spec.name} (pool)", spec, pooled=True)
                 self._pools[spec.name] = lane
                 self._lanes[id(lane)] = lane
             return lane
-        lane = Lane(
-            label=f"{spec.name}@{scope}", spec=spec, component=self.components[spec.name], pooled=False
-        )
+        lane = self._new_lane(f"{spec.name}@{scope}", spec, pooled=False)
         self._lanes[id(lane)] = lane
         return lane
+
+    def _new_lane(self, label: str, spec: ActorSpec, *, pooled: bool) -> Lane:
+        loaded = self.components[spec.name]
+        return Lane(
+            label=label, spec=spec, component=loaded.component, pooled=pooled, preopens=loaded.preopens
+        )
 
     # ------------------------------------------------------------------ HostServices (called from guests)
     def broadcast_from(self, caller: context.CallContext, message_type: str, payload: bytes) -> None:

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     from wasmind_nb.config import ActorSpec
     from wasmind_nb.host.fsguard import SymlinkGuard
-    from wasmind_nb.host.instance import ComponentInstance
+    from wasmind_nb.host.instance import ComponentInstance, Preopen
     from wasmind_nb.runtime.events import Envelope
     from wasmind_nb.runtime.quotas import MessageRate
 
@@ -76,6 +76,7 @@ class Lane:
     spec: ActorSpec
     component: Component
     pooled: bool
+    preopens: tuple[Preopen, ...] = ()  # the interpreter's read-only grants, besides the actor's fs grants
     items: deque[tuple[Work, Actor, Envelope | None]] = field(default_factory=deque)
     scheduled: bool = False
     running: tuple[Work, Actor, Envelope | None] | None = None

@@ -2,13 +2,24 @@
 
 An actor that declares nothing listens to everything (upstream semantics). Declaring ``listens_to`` and
 ``scope_filter = "own"`` lets the host skip calls the actor would ignore, which is what makes tens of
-thousands of actors cheap.
+thousands of actors cheap. A Python actor on the shared interpreter declares by its ``@on`` handlers
+(:func:`listens_to`); a manifest's ``listens_to`` adds to them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Protocol
+
+
+def listens_to(declared: tuple[str, ...] | None, handled: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """What an actor receives: its manifest's ``listens_to`` and its handlers' types; ``None`` (every
+    message) when neither is known."""
+    if handled is None:
+        return declared
+    if declared is None:
+        return handled
+    return tuple(dict.fromkeys((*declared, *handled)))
 
 
 class Listener(Protocol):

@@ -1,0 +1,32 @@
+"""The app module of the shared Python interpreter: what its pre-initialised snapshot holds.
+
+componentize-py runs this at build time and snapshots the interpreter, so whatever is imported here costs
+nothing when an actor starts: the loader, the SDK, jinja2 (the assistant's templates) and the standard
+library modules the built-in actors use. Every other standard-library module is imported at run time
+from the read-only copy the host grants at ``/python``, the folder it was at during the build.
+"""
+
+import importlib
+import pkgutil
+import sys
+
+import actor  # noqa: F401  (the exported resource)
+
+import wasmind_sdk  # noqa: F401
+
+PRELOADED = (
+    "collections", "dataclasses", "difflib", "encodings.unicode_escape", "json", "os", "posixpath", "re",
+    "string", "textwrap", "tomllib", "traceback", "typing",
+)  # fmt: skip
+
+for _name in PRELOADED:
+    importlib.import_module(_name)
+
+import jinja2  # noqa: E402
+
+for _module in pkgutil.walk_packages(jinja2.__path__, "jinja2."):
+    importlib.import_module(_module.name)
+
+# Only the standard library's folder exists at run time; the build's other folders are gone.
+sys.path[:] = ["/python"]
+sys.path_importer_cache.clear()
