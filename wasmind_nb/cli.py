@@ -39,14 +39,23 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
+    from wasmind_nb.build.componentize import component_path
     from wasmind_nb.build.loader import load_all
     from wasmind_nb.config import Config
     from wasmind_nb.host.engine import shared_engine
     from wasmind_nb.paths import cache_dir
 
     config = Config.from_file(args.config)
-    components = load_all(config.actors.values(), shared_engine(), cache_dir(config.runtime.cache_dir))
-    print(f"{len(components)} actor(s) built and compiled: {', '.join(sorted(components))}")
+    standalone = args.standalone or config.runtime.python_build == "standalone"
+    cache = cache_dir(config.runtime.cache_dir)
+    components = load_all(config.actors.values(), shared_engine(), cache, standalone=standalone)
+    how = "built standalone and compiled" if standalone else "prepared and compiled"
+    print(f"{len(components)} actor(s) {how}: {', '.join(sorted(components))}")
+    if standalone:
+        for spec in config.actors.values():
+            if spec.kind == "python":
+                wasm = component_path(spec.source_path, cache, spec.name, spec.python_path)
+                print(f"  {spec.name}: {wasm}")
     return 0
 
 
@@ -69,6 +78,11 @@ def parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_run)
     build = commands.add_parser("build", help="build and compile every actor of a config into the cache")
     build.add_argument("config", help="the TOML config file")
+    build.add_argument(
+        "--standalone",
+        action="store_true",
+        help="build each Python actor into a component of its own (to ship it to another Wasmind host)",
+    )
     build.set_defaults(func=_build)
     return top
 

@@ -32,6 +32,15 @@ class Actor(ActorBase):
 """
 
 
+STANDALONE_SOURCE = (
+    "from wasmind_sdk import ActorBase, broadcast, on\n\n"
+    "class Actor(ActorBase):\n"
+    "    @on('demo.Ping')\n"
+    "    def ping(self, payload, envelope):\n"
+    "        broadcast('demo.Pong', ['standalone'])\n"
+)
+
+
 def actor_folder(root: Path, source: str, name: str = "probe") -> Path:
     folder = root / name
     folder.mkdir()
@@ -139,14 +148,7 @@ async def test_pooled_actors_share_the_interpreter_and_keep_their_own_state(tmp_
 
 
 async def test_the_standalone_route_still_builds_and_runs_an_actor(tmp_path) -> None:
-    source = (
-        "from wasmind_sdk import ActorBase, broadcast, on\n\n"
-        "class Actor(ActorBase):\n"
-        "    @on('demo.Ping')\n"
-        "    def ping(self, payload, envelope):\n"
-        "        broadcast('demo.Pong', ['standalone'])\n"
-    )
-    folder = actor_folder(tmp_path, source)
+    folder = actor_folder(tmp_path, STANDALONE_SOURCE)
     config = config_for(folder, '[runtime]\npython_build = "standalone"')
     async with Wasmind(config, progress=False) as mind:
         assert mind.runtime.components["probe"].preopens == ()  # its own component, no interpreter grants
@@ -164,3 +166,15 @@ def test_the_interpreters_guest_paths_are_reserved(tmp_path) -> None:
             Config.from_toml(
                 f'starting_actors = ["probe"]\n[actors.probe]\nsource = {{ path = "{folder}" }}\n{extra}'
             )
+
+
+def test_the_cli_builds_standalone_components_and_prints_where(tmp_path, capsys) -> None:
+    from wasmind_nb.cli import main
+
+    folder = actor_folder(tmp_path, STANDALONE_SOURCE)
+    config = tmp_path / "wasmind.toml"
+    config.write_text(f'[actors.probe]\nsource = {{ path = "{folder}" }}\n')
+    assert main(["build", "--standalone", str(config)]) == 0
+    out = capsys.readouterr().out
+    wasm = componentize.component_path(folder, cache_dir(), "probe")
+    assert "built standalone" in out and f"probe: {wasm}" in out and wasm.is_file()
