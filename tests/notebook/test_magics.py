@@ -13,7 +13,7 @@ from IPython.core.error import UsageError
 from IPython.core.inputtransformer2 import TransformerManager
 from IPython.core.interactiveshell import ExecutionResult, InteractiveShell
 
-from wasmind_nb.errors import ConfigError, IdleTimeout, WasmindError
+from wasmind_nb.errors import BuildError, ConfigError, IdleTimeout, WasmindError
 from wasmind_nb.notebook.awaiting import Pending, await_magic_calls
 from wasmind_nb.notebook.magics import BLOCKING, SUBCOMMANDS, send_text, split_subcommand, unquote
 
@@ -367,3 +367,13 @@ def test_workdir_sets_the_agents_working_directory(
     assert shell.user_ns["mind"].working_dir == project  # the default: the current directory
     error = error_of(run(shell, "%wasmind start wasmind.toml --workdir nowhere"))
     assert isinstance(error, UsageError) and "--workdir nowhere: no such folder" in str(error)
+
+
+def test_an_actor_cell_with_a_syntax_error_points_at_the_cells_line(shell: InteractiveShell) -> None:
+    cell = "from wasmind_sdk import ActorBase\n\n\nclass Actor(ActorBase)\n    pass\n"
+    result = run(shell, "%%wasmind actor broken\n" + cell)
+    error = error_of(result)
+    assert isinstance(error, BuildError)
+    text = "\n".join(error._render_traceback_())
+    assert "cell %%wasmind actor broken, line 4" in text and "SyntaxError" in text
+    assert "notebook-actors" not in text and "/.wasmind" not in text  # no cache path, no guest path

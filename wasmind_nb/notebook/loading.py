@@ -103,6 +103,14 @@ def write_inline_actor(name: str, source: str, cache: Path) -> Path:
     return folder
 
 
+def cell_error(text: str, folder: Path, name: str) -> str:
+    """An error about the actor written by :func:`write_inline_actor`, in terms of its cell: the cell's
+    source is ``actor.py`` line for line, so only the file's name changes."""
+    return text.replace(f" ({folder})", "").replace(
+        f'File "{folder / "actor.py"}"', f"cell %%wasmind actor {name}"
+    )
+
+
 def inline_spec(
     name: str, folder: Path, *, requires: Sequence[str] = (), auto_spawn: bool = False
 ) -> ActorSpec:

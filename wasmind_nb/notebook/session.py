@@ -15,11 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 from wasmind_nb.config import ActorSpec, Config
 from wasmind_nb.config.parse import read_text
-from wasmind_nb.errors import WasmindError
+from wasmind_nb.errors import BuildError, WasmindError
 from wasmind_nb.host.engine import shared_engine
 from wasmind_nb.mind import AgentInfo, Wasmind
 from wasmind_nb.notebook import render
-from wasmind_nb.notebook.loading import config_with_inline, inline_spec, load_actors, write_inline_actor
+from wasmind_nb.notebook.loading import (
+    cell_error,
+    config_with_inline,
+    inline_spec,
+    load_actors,
+    write_inline_actor,
+)
 from wasmind_nb.paths import cache_dir
 
 if TYPE_CHECKING:
@@ -195,7 +201,10 @@ class Session:
             if mind is not None:
                 mind.config.with_actor(spec)  # unknown `requires` fail here, before the build
             standalone = mind is not None and mind.config.runtime.python_build == "standalone"
-            components = await load_actors([spec], shared_engine(), cache, standalone=standalone)
+            try:
+                components = await load_actors([spec], shared_engine(), cache, standalone=standalone)
+            except BuildError as err:  # the cell's own code: point at the cell's lines, not the cache
+                raise short(BuildError(cell_error(str(err), folder, name))) from None
             self.inline[name] = spec
             if mind is not None:
                 await mind.add_actor(spec, loaded=components[name])
