@@ -14,7 +14,6 @@ stopped it to ``/.wasmind/prepare/error.txt``).
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import json
 import os
@@ -41,8 +40,8 @@ def load_actor_class() -> Any:
     """The ``Actor`` class of the granted sources, imported once per instance."""
     global _actor_class
     if _actor_class is None:
-        sys.path[:0] = _folders()
-        importlib.invalidate_caches()
+        sys.path[:0] = _folders()  # new entries: no finder is cached for them (and invalidate_caches()
+        # would import importlib.metadata from source, ~200 ms in every instance)
         spec = importlib.util.spec_from_file_location("actor", f"{SOURCE_ROOT}/actor.py")
         if spec is None or spec.loader is None:
             raise ImportError(f"no actor.py in {SOURCE_ROOT}")
