@@ -1,4 +1,4 @@
-"""Time and peak memory of moving one payload between host and guest, 1 KB to 20 MB.
+"""Time and peak memory of moving one payload between host and guest, 1 KB to 64 MB.
 
 Two directions, each size in a fresh process so one peak does not hide the next:
 
@@ -22,7 +22,7 @@ import time
 
 from common import HERE, rss_bytes
 
-SIZES = [1_000, 100_000, 1_000_000, 2_000_000, 5_000_000, 20_000_000]
+SIZES = [1_000, 100_000, 1_000_000, 5_000_000, 20_000_000, 64_000_000]
 CONFIG = '[actors.bench]\nsource = { path = "actors/bench" }\n'
 
 

@@ -15,6 +15,7 @@ register handlers with :func:`on`::
 from __future__ import annotations
 
 import array
+import functools
 import itertools
 import json
 import re
@@ -22,7 +23,8 @@ import tomllib
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from wasmind_sdk.host import warn
+from wasmind_sdk import bulk
+from wasmind_sdk.host import accept_bulk_envelopes, warn
 
 
 class EnvelopeLike(Protocol):
@@ -103,6 +105,15 @@ def _decode(decoder: Any, payload: bytes) -> Any:
         raise MalformedPayload(f"{type(err).__name__}: {err}") from None
 
 
+def _resolving_bulk(handle_message: Callable[[Any, EnvelopeLike], None]) -> Callable[..., None]:
+    @functools.wraps(handle_message)
+    def resolving(self: Any, message: EnvelopeLike) -> None:
+        bulk.resolve_envelope(message)
+        handle_message(self, message)
+
+    return resolving
+
+
 class ActorBase:
     """Implements the ``actor`` resource: constructor, handle-message dispatch, destructor.
 
@@ -124,16 +135,21 @@ class ActorBase:
                     entries = [e for e in handlers.get(message_type, []) if e[0] != name]
                     handlers[message_type] = [*entries, (name, decoder, own_scope)]
         cls._handlers = handlers
+        own = cls.__dict__.get("handle_message")
+        if own is not None:  # an override sees the real payload too, whether or not it calls super()
+            cls.handle_message = _resolving_bulk(own)  # type: ignore[method-assign]
 
     def __init__(self, scope: str, config: str) -> None:
         self.scope = scope
         self.config: dict[str, Any] = tomllib.loads(config) if config else {}
+        accept_bulk_envelopes()  # large payloads then come as files, read before any handler runs
         self.setup()
 
     def setup(self) -> None:
         """Called once at the end of the constructor."""
 
     def handle_message(self, message: EnvelopeLike) -> None:
+        bulk.resolve_envelope(message)
         entries = self._handlers.get(message.message_type)
         if not entries:
             self.on_message(message)

@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from wasmind_sdk import bulk
+
 try:
     from componentize_py_types import Err
     from wit_world.imports import agent, command, host_info, http, logger, messaging
@@ -46,13 +48,27 @@ def broadcast(message: Any, payload: Any = None) -> None:
     """Broadcast to every actor.
 
     ``broadcast(msg)`` sends a message object with a ``MESSAGE_TYPE`` (see ``wasmind_sdk.messages``);
-    ``broadcast("my.Type", payload)`` sends bytes, text, or a JSON-serialisable value.
+    ``broadcast("my.Type", payload)`` sends bytes, text, or a JSON-serialisable value. A payload over
+    ``bulk.MAX_PAYLOAD_BYTES`` raises :class:`~wasmind_sdk.bulk.PayloadTooLarge` and is not sent.
     """
 
     if isinstance(message, str):
-        _require(messaging).broadcast(message, encode_payload(payload))
+        message_type, data = message, encode_payload(payload)
     else:
-        _require(messaging).broadcast(message.MESSAGE_TYPE, encode_payload(message))
+        message_type, data = message.MESSAGE_TYPE, encode_payload(message)
+    bulk.check_size(f"the payload of {message_type}", len(data))
+    messages = _require(messaging)
+    bulk.send(
+        data,
+        lambda value: messages.broadcast(message_type, value),
+        lambda part: messages.broadcast(bulk.PART_TYPE, part),
+    )
+
+
+def accept_bulk_envelopes() -> None:
+    """Tell a wasmind-nb host that this instance's envelopes may carry bulk markers (see ``bulk``)."""
+    if messaging is not None and bulk.available():
+        messaging.broadcast(bulk.ACCEPT_TYPE, b"")
 
 
 def log(level: str, message: str) -> None:
@@ -199,13 +215,22 @@ def http_request(
     """Send an HTTP request through the ``http`` capability. Raises ``HostError`` on failure."""
 
     req = _require(http).Request(method, url)
+    if bulk.available():
+        req = req.header(bulk.ACCEPT_HEADER, "1")  # a large response body may come as a file
     if json_body is not None:
         body = json.dumps(json_body, ensure_ascii=False)
         req = req.header("content-type", "application/json")
     for key, value in (headers or {}).items():
         req = req.header(key, value)
     if body is not None:
-        req = req.body(body.encode() if isinstance(body, str) else body)
+        data = body.encode() if isinstance(body, str) else bytes(body)
+        bulk.check_size(f"the body of {method} {url}", len(data))
+
+        def set_body(value: bytes) -> None:
+            nonlocal req
+            req = req.body(value)
+
+        bulk.send(data, set_body, lambda part: _require(messaging).broadcast(bulk.PART_TYPE, part))
     if timeout_s is not None:
         req = req.timeout(timeout_s)
     if max_attempts > 1:
@@ -216,7 +241,8 @@ def http_request(
         resp = req.send()
     except Err as err:
         raise HostError(_describe_request_error(err.value)) from None
-    return HttpResult(status=resp.status, headers=list(resp.headers.headers), body=bytes(resp.body))
+    body_bytes = bulk.resolve(bytes(resp.body))
+    return HttpResult(status=resp.status, headers=list(resp.headers.headers), body=body_bytes)
 
 
 def _describe_request_error(value: Any) -> str:

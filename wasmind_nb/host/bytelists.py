@@ -20,8 +20,11 @@ from typing import Any
 from wasmtime import _ffi as ffi
 from wasmtime.component._types import U8, ListType
 
+from wasmind_sdk import bulk
+from wasmind_sdk.bulk import PayloadTooLarge
+
 #: The largest payload moved between host and guest (a message, an HTTP body, a command's output).
-MAX_PAYLOAD_BYTES = 64 * 1024 * 1024
+MAX_PAYLOAD_BYTES = bulk.MAX_PAYLOAD_BYTES
 
 _VAL = ffi.wasmtime_component_val_t
 _VAL_SIZE = ctypes.sizeof(_VAL)
@@ -35,16 +38,20 @@ _installed = False
 _install_lock = threading.Lock()
 
 
-class PayloadTooLarge(ValueError):
-    """Data over :data:`MAX_PAYLOAD_BYTES`."""
+__all__ = [
+    "MAX_PAYLOAD_BYTES",
+    "PayloadTooLarge",
+    "bytes_from_vallist",
+    "check_size",
+    "fill_vallist",
+    "install",
+    "uninstall",
+]
 
 
 def check_size(what: str, size: int) -> None:
     """Raise :class:`PayloadTooLarge` naming ``what`` and the limit if ``size`` is over it."""
-    if size > MAX_PAYLOAD_BYTES:
-        raise PayloadTooLarge(
-            f"{what} is {size:,} bytes: over the {MAX_PAYLOAD_BYTES:,}-byte payload limit (MAX_PAYLOAD_BYTES)"
-        )
+    bulk.check_size(what, size, MAX_PAYLOAD_BYTES)
 
 
 def _elements(values: Any) -> memoryview:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import wasmtime
 
     from wasmind_nb.config import Capabilities
+    from wasmind_nb.host.bulk import BulkChannel
     from wasmind_nb.host.httpclient import HttpRequestSpec, HttpResponse, RequestError
     from wasmind_nb.host.process import CommandOutput, CommandSpec
 
@@ -46,6 +47,8 @@ class CallContext:
     store: wasmtime.Store
     deadline_ticks: int
     handling_id: str | None = None
+    #: the store's bulk data channel (``None``: large data crosses only as plain values)
+    bulk: BulkChannel | None = None
     broadcasts: int = 0  # messages this call has broadcast (for [runtime] max_messages_per_call)
     #: when the guest's budget started, moved later by the time spent blocked (``time.monotonic()``)
     _started: float = field(default=0.0, init=False, repr=False)

@@ -18,6 +18,7 @@ import wasmtime
 from wasmtime.component import Component, ExportIndex, Record, ResourceAny
 
 from wasmind_nb.errors import ActorTrap, ComponentLoadError
+from wasmind_nb.host.bulk import GUEST_DIR, BulkChannel
 from wasmind_nb.host.bytelists import check_size
 from wasmind_nb.host.linker import ActorExports, HostLinker, _iface
 from wasmind_nb.host.lowering import HandleMessageCall
@@ -122,8 +123,10 @@ class ComponentInstance:
         self.poisoned = False
         self.store = wasmtime.Store(engine)
         self._stderr = _StderrTail(_stderr_directory())
+        self.bulk = BulkChannel(_stderr_directory())
         wasi = wasmtime.WasiConfig()
         wasi.stderr_file = self._stderr.path  # stdout stays a sink; see _StderrTail
+        wasi.preopen_dir(self.bulk.directory, GUEST_DIR, False)  # read-only: the host writes, the guest reads
         for preopen in preopens:
             wasi.preopen_dir(preopen.host_path, preopen.guest_path, not preopen.read_only)
         self.store.set_wasi(wasi)
@@ -152,8 +155,12 @@ class ComponentInstance:
     def handle(self, actor: ResourceAny, envelope: Envelope) -> None:
         """Call ``handle-message`` on one actor (through the fast lowering of the envelope).
 
-        Raises :class:`PayloadTooLarge` (the actor is not called) for a payload over the limit."""
-        check_size(f"the payload of {envelope.message_type}", len(envelope.payload))
+        Raises :class:`PayloadTooLarge` (the actor is not called) for a payload over the limit. A large
+        payload goes to a guest that reads bulk markers as a file (:mod:`wasmind_nb.host.bulk`)."""
+        payload = envelope.payload
+        check_size(f"the payload of {envelope.message_type}", len(payload))
+        if self.bulk.accepts_envelopes and self.bulk.wants_file(payload):
+            payload = self.bulk.stage(payload)
         self._call(
             self._fast_handle,
             "handle-message",
@@ -162,7 +169,7 @@ class ComponentInstance:
             envelope.message_type,
             envelope.from_actor_id,
             envelope.from_scope,
-            envelope.payload,
+            payload,
         )
 
     def destroy(self, actor: ResourceAny) -> None:
@@ -195,6 +202,8 @@ class ComponentInstance:
             raise ActorTrap(
                 f"{self.label}: {what} trapped: a host function failed: {type(err).__name__}: {err}"
             ) from None
+        finally:
+            self.bulk.end_call()
 
     def _trap_message(self, what: str, err: Exception) -> str:
         guest = _guest_traceback(self._stderr.take())

@@ -19,7 +19,7 @@ from typing import Any
 import wasmtime
 from wasmtime.component import Component, ExportIndex, Linker, Record, ResourceHost, ResourceType, Variant
 
-from wasmind_nb.host import bytelists, context
+from wasmind_nb.host import bulk, bytelists, context
 from wasmind_nb.host.bytelists import check_size
 from wasmind_nb.host.httpclient import (
     BuilderError,
@@ -133,6 +133,15 @@ class HostLinker:
         def broadcast(store: Any, message_type: str, payload: Any) -> None:
             ctx = context.current()
             check_size(f"the payload of a broadcast {message_type}", len(payload))
+            channel = ctx.bulk
+            if channel is not None:
+                if message_type == bulk.PART_TYPE:
+                    channel.add_part(payload)
+                    return
+                if message_type == bulk.ACCEPT_TYPE:
+                    channel.accepts_envelopes = True
+                    return
+                payload = channel.claim(payload)
             ctx.services.broadcast_from(ctx, message_type, bytes(payload))
 
         with root.add_instance(_iface("messaging")) as inst:
@@ -235,16 +244,24 @@ class HostLinker:
         def send(store: Any, handle: Any) -> Any:
             ctx = context.current()
             try:
-                spec = table.get(_rep(store, handle))
+                spec, accepts_file = _without_bulk_header(table.get(_rep(store, handle)))
                 with ctx.blocked():  # time waiting for the response is not the guest's
                     outcome = ctx.services.send_http(ctx, spec)
             except Exception as err:
                 log.exception("http capability failed")
                 return Variant("network-error", f"host error: {err}")
             if isinstance(outcome, HttpResponse):
+                body = outcome.body
+                if accepts_file and ctx.bulk is not None and ctx.bulk.wants_file(body):
+                    body = ctx.bulk.stage(body)
                 headers = _record(headers=[(k, v) for k, v in outcome.headers])
-                return _record(status=outcome.status, headers=headers, body=outcome.body)
+                return _record(status=outcome.status, headers=headers, body=body)
             return _request_error(outcome)
+
+        def set_body(spec: HttpRequestSpec, body: bytes) -> HttpRequestSpec:
+            channel = context.current().bulk
+            data = channel.claim(body) if channel is not None else body
+            return dataclasses.replace(spec, body=_checked_body(data))
 
         def headers_of(record: Any) -> tuple[tuple[str, str], ...]:
             return tuple((str(k), str(v)) for k, v in record.headers)
@@ -253,7 +270,7 @@ class HostLinker:
         methods = {
             "header": builder(lambda s, k, v: replace(s, headers=(*s.headers, (k, v)))),
             "headers": builder(lambda s, h: replace(s, headers=(*s.headers, *headers_of(h)))),
-            "body": builder(lambda s, b: replace(s, body=_checked_body(b))),
+            "body": builder(set_body),
             "timeout": builder(lambda s, t: replace(s, timeout_s=int(t))),
             "retry": builder(lambda s, n, d: replace(s, max_attempts=int(n), base_delay_ms=int(d))),
             "retry-on-status-codes": builder(
@@ -266,6 +283,14 @@ class HostLinker:
             inst.add_func("[constructor]request", constructor)
             for name, func in methods.items():
                 inst.add_func(f"[method]request.{name}", func)
+
+
+def _without_bulk_header(spec: HttpRequestSpec) -> tuple[HttpRequestSpec, bool]:
+    """``spec`` without the SDK's bulk header (it is for this host, never sent), and whether it had it."""
+    kept = tuple((k, v) for k, v in spec.headers if k.lower() != bulk.ACCEPT_HEADER)
+    if len(kept) == len(spec.headers):
+        return spec, False
+    return dataclasses.replace(spec, headers=kept), True
 
 
 def _checked_body(body: bytes) -> bytes:

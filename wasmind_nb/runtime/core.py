@@ -232,6 +232,7 @@ class Runtime:
             store=lane.instance.store,
             deadline_ticks=max(1, round(timeout / EPOCH_TICK_S)),
             handling_id=handling_id,
+            bulk=lane.instance.bulk,
         )
 
     def _instance_for(self, lane: Lane) -> ComponentInstance:

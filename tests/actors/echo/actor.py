@@ -72,5 +72,9 @@ class Actor(ActorBase):
     def echo(self, payload, envelope) -> None:
         broadcast("demo.Echoed", json.dumps(payload))
 
+    def on_message(self, envelope) -> None:
+        if envelope.message_type == "demo.RawEcho":  # the bytes back as they came
+            broadcast("demo.RawEchoed", bytes(envelope.payload))
+
     def teardown(self) -> None:
         broadcast("demo.Bye", {"scope": self.scope, "count": self.count})
