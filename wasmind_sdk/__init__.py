@@ -25,6 +25,7 @@ from wasmind_sdk.host import (
 )
 from wasmind_sdk.messages import decode, encode
 from wasmind_sdk.panel import MemberSpawnError, Panel, Round, Seat
+from wasmind_sdk.sampling import Sampling
 from wasmind_sdk.tool import FinalTool, Tool, ToolError, parse_flag
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "MemberSpawnError",
     "Panel",
     "Round",
+    "Sampling",
     "Seat",
     "Tool",
     "ToolError",

@@ -309,7 +309,19 @@ class Actor(ActorBase):
             reply.content = ""  # chat APIs refuse an assistant message with neither content nor tool calls
         self._append(reply)
         broadcast(Response(reply, completion.usage))
+        if completion.finish_reason == "length":
+            self._notify_cut_off()
         self._handle_reply(request_id, reply)
+
+    def _notify_cut_off(self) -> None:
+        limit = self.settings.sampling.max_tokens
+        which = f"max_tokens = {limit}" if limit is not None else "the server's own token limit"
+        self._notify(
+            "Warning",
+            "LLM reply cut off",
+            f'the model stopped at {which} (finish_reason "length"); the reply is incomplete. '
+            "Raise max_tokens in the assistant's config if replies need more.",
+        )
 
     def _handle_reply(self, request_id: str, reply: AssistantMessage) -> None:
         if reply.tool_calls:

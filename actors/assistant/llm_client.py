@@ -34,17 +34,18 @@ class LLMError(Exception):
 
 @dataclass(frozen=True)
 class Completion:
-    """The model's reply (without ``originating_request_id``) and the tokens it cost."""
+    """The model's reply (without ``originating_request_id``), the tokens it cost, and why it ended."""
 
     message: AssistantMessage
     usage: Usage
+    finish_reason: str | None = None
 
 
 def request_body(
     settings: Settings, system: str, history: Sequence[ChatMessage], tools: Sequence[Tool]
 ) -> dict[str, Any]:
-    """The JSON body: ``model``, ``messages`` (the system prompt first, unless it is empty) and ``tools``
-    (left out when there are none: some providers refuse an empty list)."""
+    """The JSON body: ``model``, ``messages`` (the system prompt first, unless it is empty), ``tools``
+    (left out when there are none: some providers refuse an empty list), then the sampling fields."""
     messages = [{"role": "system", "content": system}] if system else []
     for message in history:
         data = message.to_json()
@@ -53,8 +54,7 @@ def request_body(
     body: dict[str, Any] = {"model": settings.model_name, "messages": messages}
     if tools:
         body["tools"] = [tool.to_json() for tool in tools]
-    if settings.temperature is not None:
-        body["temperature"] = settings.temperature
+    body.update(settings.sampling.body_fields())
     return body
 
 
@@ -106,7 +106,9 @@ def parse_completion(body: bytes, request_id: str) -> Completion:
         reply = AssistantMessage.from_json(_normalised(message, request_id), "choices[0].message")
     except ValueError as err:
         raise _malformed(str(err)) from None
-    return Completion(reply, _usage(data.get("usage")))  # type: ignore[arg-type]
+    usage = _usage(data.get("usage"))  # type: ignore[arg-type]
+    finish = choices[0].get("finish_reason")
+    return Completion(reply, usage, finish if isinstance(finish, str) else None)
 
 
 def _normalised(message: dict[str, Any], request_id: str) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wasmind_sdk.messages import SECTIONS
+from wasmind_sdk.sampling import KEYS as SAMPLING_KEYS
+from wasmind_sdk.sampling import Sampling
 
 DEFAULT_RETRY_STATUSES = (429, 500, 502, 503, 504)
 
@@ -21,7 +23,7 @@ _KNOWN_KEYS = frozenset(
         "require_tool_call",
         "allow_empty_responses",
         "max_corrective_retries",
-        "temperature",
+        *SAMPLING_KEYS,
         "request_timeout_s",
         "max_attempts",
         "base_delay_ms",
@@ -53,7 +55,7 @@ class Settings:
     require_tool_call: bool = False
     allow_empty_responses: bool = False
     max_corrective_retries: int = 3
-    temperature: float | None = None
+    sampling: Sampling = field(default_factory=Sampling)
     request_timeout_s: int = 120
     max_attempts: int = 4
     base_delay_ms: int = 1000
@@ -79,7 +81,7 @@ class Settings:
             require_tool_call=_get(config, "require_tool_call", bool, False),
             allow_empty_responses=_get(config, "allow_empty_responses", bool, False),
             max_corrective_retries=_count(config, "max_corrective_retries", 3, minimum=0),
-            temperature=_temperature(config),
+            sampling=Sampling.from_config(config, "assistant"),
             request_timeout_s=_count(config, "request_timeout_s", 120, minimum=1),
             max_attempts=_count(config, "max_attempts", 4, minimum=1),
             base_delay_ms=_count(config, "base_delay_ms", 1000, minimum=0),
@@ -110,15 +112,6 @@ def _count(config: dict[str, Any], key: str, default: int, *, minimum: int) -> i
     if value < minimum:
         raise ValueError(f"assistant config: '{key}' must be at least {minimum}, got {value}")
     return value
-
-
-def _temperature(config: dict[str, Any]) -> float | None:
-    value = config.get("temperature")
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"assistant config: 'temperature' must be a number, got {value!r}")
-    return float(value)
 
 
 def _statuses(config: dict[str, Any]) -> tuple[int, ...]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from wasmind_sdk import HostError, http_request
 from wasmind_sdk.messages import AssistantMessage, ChatMessage, SystemMessage, ToolMessage, UserMessage
+from wasmind_sdk.sampling import Sampling
 
 INSTRUCTIONS = (
     "You condense the working memory of an AI agent. Below is the transcript of its conversation so far. "
@@ -37,6 +38,7 @@ class CompactionSettings:
     request_timeout_s: int = 120
     max_attempts: int = 4
     base_delay_ms: int = 1000
+    sampling: Sampling = field(default_factory=Sampling)
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> CompactionSettings:
@@ -67,6 +69,7 @@ class CompactionSettings:
             request_timeout_s=_positive(config, "request_timeout_s", 120),
             max_attempts=_positive(config, "max_attempts", 4),
             base_delay_ms=_positive(config, "base_delay_ms", 1000, minimum=0),
+            sampling=Sampling.from_config(config, "conversation_compaction"),
         )
 
 
@@ -105,6 +108,7 @@ def summarise(settings: CompactionSettings, base_url: str, messages: Sequence[Ch
             {"role": "system", "content": settings.instructions},
             {"role": "user", "content": transcript(messages)},
         ],
+        **settings.sampling.body_fields(),
     }
     url = f"{base_url.rstrip('/')}/v1/chat/completions"
     try:

@@ -32,12 +32,14 @@ M = TypeVar("M", bound=Message)
 
 
 def assistant_settings(**overrides: Any) -> dict[str, Any]:
-    """An assistant config for tests: a model name, one retry with a 1 ms backoff, no host context."""
+    """An assistant config for tests: a model name, one retry with a 1 ms backoff, no host context, and no
+    token limit (the embedded model would cut a scripted reply longer than the default max_tokens)."""
     return {
         "model_name": "test-model",
         "max_attempts": 2,
         "base_delay_ms": 1,
         "system_context": False,
+        "max_tokens": 0,
         **overrides,
     }
 

@@ -141,6 +141,30 @@ async def test_a_big_final_answer_compacts_before_the_next_user_message() -> Non
         ]
 
 
+async def test_the_summary_request_carries_the_sampling_parameters() -> None:
+    sampling = {
+        "max_tokens": 300,
+        "temperature": 0,
+        "seed": 3,
+        "stop": "</summary>",
+        "extra_body": {"top_k": 1},
+    }
+    expected = {"max_tokens": 300, "temperature": 0.0, "seed": 3, "stop": "</summary>", "top_k": 1}
+    router = Router(
+        {
+            "model:summarizer": [Reply(SUMMARY + "</summary> trailing", expect=expected)],
+            "default": [Reply("First answer.", usage=BIG), "Second."],
+        }
+    )
+    async with Wasmind(compaction_config(**sampling), progress=False, llm=router) as mind:
+        await say(mind, "one")
+        await say(mind, "two")
+        mind.llm.check()
+        (summary_body,) = summary_requests(mind)
+        assert {key: summary_body[key] for key in expected} == expected
+        assert assistant_requests(mind)[1]["messages"][0] == summary_message(SUMMARY)
+
+
 async def test_replies_below_the_threshold_change_nothing() -> None:
     router = Router(
         {"model:summarizer": [SUMMARY], "default": [Reply("Small.", usage=Usage(900, 99)), "Again."]}
@@ -193,6 +217,7 @@ async def test_compaction_is_requested_once_until_it_happens() -> None:
         ({"token_threshold": None}, "'token_threshold' is required"),
         ({"model_name": None}, "'model_name' is required"),
         ({"max_attempts": 0}, "'max_attempts' must be an integer >= 1"),
+        ({"max_tokens": "many"}, "conversation_compaction config: 'max_tokens' must be an integer >= 0"),
     ],
 )
 async def test_bad_config_fails_the_spawn(settings, expected) -> None:

@@ -70,6 +70,9 @@ class Reply:
 
     ``finish_reason=None`` gives ``"tool_calls"`` when there are tool calls, else ``"stop"``.
     ``delay_s`` makes the server wait before answering (to exercise client timeouts).
+    ``expect`` asserts request fields: each key must be in the request body with an equal value (JSON
+    equality: ``1`` equals ``1.0``, ``true`` is not ``1``), else the server answers 400 and records a
+    script error. The request's ``max_tokens`` and ``stop`` shape the reply as a model would (docs/llm.md).
     """
 
     content: str | None = None
@@ -77,9 +80,39 @@ class Reply:
     usage: Usage | None = None
     finish_reason: str | None = None
     delay_s: float = 0.0
+    expect: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tool_calls", tuple(self.tool_calls))
+        if self.expect is not None:
+            object.__setattr__(self, "expect", dict(self.expect))
+
+    def unmet(self, request: Mapping[str, Any]) -> str | None:
+        """Why ``request`` does not meet ``expect`` (``None``: it does, or nothing is expected)."""
+        problems = []
+        for key, wanted in (self.expect or {}).items():
+            if key not in request:
+                problems.append(f"{key} = {_json(wanted)}, but the request has no {key}")
+            elif not same_json(request[key], wanted):
+                problems.append(f"{key} = {_json(wanted)}, got {_json(request[key])}")
+        return "; ".join(problems) or None
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """JSON equality: numbers by value (``1 == 1.0``), booleans only equal booleans, lists in order."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,6 +429,7 @@ class _ReplyModel(_FileModel):
     usage: _UsageModel | None = None
     finish_reason: str | None = None
     delay_s: float = PydanticField(default=0.0, ge=0, strict=False)
+    expect: dict[str, Any] | None = None
 
     def item(self) -> Reply:
         return Reply(
@@ -404,6 +438,7 @@ class _ReplyModel(_FileModel):
             usage=Usage(self.usage.prompt_tokens, self.usage.completion_tokens) if self.usage else None,
             finish_reason=self.finish_reason,
             delay_s=self.delay_s,
+            expect=self.expect,
         )
 
 

@@ -8,6 +8,7 @@ script and the same requests give byte-identical responses.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
 import socket
@@ -29,8 +30,10 @@ from wasmind_nb.llm.script import (
     Reply,
     Script,
     ScriptLike,
+    Usage,
     agent_tag,
     as_script,
+    describe_request,
 )
 
 CREATED = 1_700_000_000
@@ -41,6 +44,9 @@ _CHAT_PATHS = ("/v1/chat/completions", "/chat/completions")
 _MODELS_PATHS = ("/v1/models", "/models")
 _HEALTH_PATHS = ("/health", "/v1/health")
 _SECRET_HEADERS = CREDENTIAL_HEADERS
+_NOT_PARAMETERS = frozenset({"model", "messages", "tools", "stream", "stream_options"})
+CHARS_PER_TOKEN = 4
+"""The embedded model's token: about four characters, for usage estimates and ``max_tokens`` cuts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +64,14 @@ class ReceivedRequest:
     json: Any
     agent: str | None
     status: int
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The body's fields besides ``model``, ``messages``, ``tools`` and streaming: ``max_tokens``,
+        ``temperature``, ``stop``, ``seed``, extra fields, ... (``{}`` if the body is not an object)."""
+        if not isinstance(self.json, dict):
+            return {}
+        return {key: value for key, value in self.json.items() if key not in _NOT_PARAMETERS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,14 +233,24 @@ class EmbeddedLLM:
                 return None, _error(500, str(exc), "script_error")
             if not isinstance(turn.item, Reply):
                 return turn.agent, _other_answer(turn.item)
-            completion_id, call_ids = self._number(turn.agent, turn.item)
+            unmet = turn.item.unmet(request)
+            if unmet is not None:
+                exc = LLMScriptError(
+                    f"the request for agent '{turn.agent}' does not meet the script's expect: {unmet}; "
+                    f"request: {describe_request(request)}"
+                )
+                with self._lock:
+                    self._errors.append(exc)
+                return turn.agent, _error(400, str(exc), "script_error")
+            reply = shaped(turn.item, request)
+            completion_id, call_ids = self._number(turn.agent, reply)
         completion = _Completion(
             id=completion_id,
             model=str(request["model"]),
             created=self._created,
-            reply=turn.item,
+            reply=reply,
             tool_call_ids=call_ids,
-            usage=turn.item.usage.to_json() if turn.item.usage else _estimate_usage(request, turn.item),
+            usage=reply.usage.to_json() if reply.usage else _estimate_usage(request, reply),
         )
         return turn.agent, completion.answer(request)
 
@@ -358,17 +382,74 @@ def _invalid(request: object) -> tuple[str | None, str] | None:
     messages = request.get("messages")
     if not isinstance(messages, list) or not all(isinstance(message, dict) for message in messages):
         return "messages", "'messages' is required and must be a list of objects"
+    return _invalid_parameter(request)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _invalid_parameter(request: dict[str, Any]) -> tuple[str, str] | None:
+    """The sampling fields are checked as OpenAI checks them, so an actor's mistake shows up offline."""
+    for key in ("max_tokens", "max_completion_tokens"):
+        if key in request and not (_is_int(request[key]) and request[key] >= 1):
+            return key, f"'{key}' must be an integer >= 1, got {json.dumps(request[key])}"
+    for key, high in (("temperature", 2), ("top_p", 1)):
+        if key in request and not (_is_number(request[key]) and 0 <= request[key] <= high):
+            return key, f"'{key}' must be a number from 0 to {high}, got {json.dumps(request[key])}"
+    if "seed" in request and not _is_int(request["seed"]):
+        return "seed", f"'seed' must be an integer, got {json.dumps(request['seed'])}"
+    stop = request.get("stop")
+    if stop is not None and not (
+        isinstance(stop, str) or (isinstance(stop, list) and all(isinstance(s, str) for s in stop))
+    ):
+        return "stop", f"'stop' must be a string or a list of strings, got {json.dumps(stop)}"
     return None
+
+
+def completion_limit(request: Mapping[str, Any]) -> int | None:
+    """The tokens a reply may use: the smaller of ``max_tokens`` and ``max_completion_tokens``."""
+    limits = [request[key] for key in ("max_tokens", "max_completion_tokens") if _is_int(request.get(key))]
+    return min(limits) if limits else None
+
+
+def shaped(reply: Reply, request: Mapping[str, Any]) -> Reply:
+    """``reply`` as a model would give it under the request's ``stop`` and ``max_tokens``.
+
+    The content ends before the first stop sequence in it. A reply longer than the limit (its scripted
+    ``usage.completion_tokens``, else about four characters per token) is cut to the limit's worth of
+    characters, loses its tool calls (a cut-off call is unusable) and finishes with ``"length"``.
+    """
+    content = reply.content
+    stop = request.get("stop")
+    sequences = [stop] if isinstance(stop, str) else stop if isinstance(stop, list) else []
+    if content is not None:
+        cuts = [content.find(seq) for seq in sequences if isinstance(seq, str) and seq and seq in content]
+        if cuts:
+            content = content[: min(cuts)]
+    limit = completion_limit(request)
+    used = reply.usage.completion_tokens if reply.usage else _completion_tokens(content, reply)
+    if limit is None or used <= limit:
+        return dataclasses.replace(reply, content=content)
+    usage = Usage(reply.usage.prompt_tokens, limit) if reply.usage else None
+    cut = (content or "")[: limit * CHARS_PER_TOKEN]
+    return dataclasses.replace(reply, content=cut, tool_calls=(), usage=usage, finish_reason="length")
+
+
+def _completion_tokens(content: str | None, reply: Reply) -> int:
+    text = (content or "") + "".join(call.name + call.arguments_json() for call in reply.tool_calls)
+    return (len(text) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
 
 
 def _estimate_usage(request: Mapping[str, Any], reply: Reply) -> dict[str, int]:
     """About four characters per token: deterministic, and close enough to exercise token thresholds."""
     prompt = dumps([request.get("messages"), request.get("tools")])
-    completion = (reply.content or "") + "".join(
-        call.name + call.arguments_json() for call in reply.tool_calls
-    )
-    prompt_tokens = (len(prompt.decode()) + 3) // 4
-    completion_tokens = (len(completion) + 3) // 4
+    prompt_tokens = (len(prompt.decode()) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
+    completion_tokens = _completion_tokens(reply.content, reply)
     return {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
