@@ -191,7 +191,8 @@ def test_renders_state_applies_deltas_and_filters_by_click(page: Any) -> None:
     s = stats(page)
     assert s["shown"] == expected
     assert s["detail"] == "agent"
-    assert page.locator(".wm-root").get_attribute("data-filter-scope") == target
+    # The status line and its data attributes are redrawn on the next animation frame: wait for it.
+    page.wait_for_function("s => document.querySelector('.wm-root').dataset.filterScope === s", arg=target)
     assert page.locator("input[data-filter=scope]").input_value() == target
 
     # Clicking a row shows its payload as JSON.
