@@ -25,12 +25,13 @@ from wasmind_nb.host.engine import shared_engine
 from wasmind_nb.host.linker import shared_linker
 from wasmind_nb.llm.connection import LLMConnection, connect
 from wasmind_nb.paths import cache_dir
-from wasmind_nb.runtime.core import CONTEXT_SENDER, EXIT, Runtime
+from wasmind_nb.runtime.core import CONTEXT_SENDER, Runtime
 from wasmind_nb.runtime.events import ActorFault, Envelope, RuntimeEvent
 from wasmind_nb.runtime.ids import ROOT_SCOPE
 from wasmind_sdk.host import encode_payload
+from wasmind_sdk.llm_types import UserMessage
+from wasmind_sdk.messages import AddMessage, Exit, encode
 
-ADD_MESSAGE = "wasmind.common.assistant.AddMessage"
 BASE_URL_UPDATE = "wasmind.common.litellm.BaseUrlUpdate"
 _MIN_CLOSE_S = 0.5  # what shutdown leaves the threads to finish their current call, even past its timeout
 _FAILED_START_CLOSE_S = 5.0
@@ -141,8 +142,11 @@ class Wasmind:
             return
         deadline = asyncio.get_running_loop().time() + timeout
         try:
-            if runtime.agents.get(ROOT_SCOPE) and runtime.agents[ROOT_SCOPE].state in ("spawning", "running"):
-                runtime.publish(EXIT, b"null", from_actor_id=CONTEXT_SENDER, from_scope=ROOT_SCOPE)
+            root = runtime.agents.get(ROOT_SCOPE)
+            if root is not None and root.starting_or_running:
+                runtime.publish(
+                    Exit.MESSAGE_TYPE, encode(Exit()), from_actor_id=CONTEXT_SENDER, from_scope=ROOT_SCOPE
+                )
             await asyncio.wait_for(asyncio.shield(runtime.idle_future()), timeout)
         except TimeoutError:
             pass
@@ -224,12 +228,12 @@ class Wasmind:
     async def send_user_message(self, scope: str, text: str) -> Envelope:
         """Send an ``AddMessage`` with a user message to the agent with this scope."""
         self._check_scope(scope)
-        payload = {"agent": scope, "message": {"role": "user", "content": text}}
-        return await self.broadcast(ADD_MESSAGE, payload, scope=ROOT_SCOPE)
+        message = AddMessage(agent=scope, message=UserMessage(content=text))
+        return await self.broadcast(AddMessage.MESSAGE_TYPE, message, scope=ROOT_SCOPE)
 
     async def exit_agent(self, scope: str) -> None:
         """Broadcast ``Exit`` from ``scope``: its actors finish what is queued, then their destructors run."""
-        await self.broadcast(EXIT, None, scope=scope)
+        await self.broadcast(Exit.MESSAGE_TYPE, Exit(), scope=scope)
 
     async def wait_idle(self, timeout: float | None = 60.0) -> None:
         """Return when nothing is queued or running; raise :class:`IdleTimeout` naming what is busy."""

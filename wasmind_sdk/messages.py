@@ -58,6 +58,7 @@ from .llm_types import (
 __all__ = [
     "MESSAGE_CLASSES",
     "SECTIONS",
+    "ActorFailed",
     "ActorReady",
     "AddMessage",
     "AgentSpawned",
@@ -289,6 +290,24 @@ class AgentSpawned(Message):
             parent_agent=f.opt("parent_agent", _str),
             actors=f.req("actors", _str_list),
         )
+
+
+@dataclass(slots=True)
+class ActorFailed(Message):
+    """Sent by the host, from the failed actor's scope, when an actor trapped and was stopped (ours)."""
+
+    scope: str
+    actor: str
+    error: str
+    MESSAGE_TYPE: ClassVar[str] = "wasmind.common.actors.ActorFailed"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"scope": self.scope, "actor": self.actor, "error": self.error}
+
+    @classmethod
+    def from_json(cls, value: Any, path: str | None = None) -> ActorFailed:
+        f = _Fields(value, path or cls.__name__)
+        return cls(scope=f.req("scope", _str), actor=f.req("actor", _str), error=f.req("error", _str))
 
 
 # --- tool results and tool-call status ---------------------------------------------------------------
@@ -1100,6 +1119,7 @@ MESSAGE_CLASSES: dict[str, type[Message]] = {
         Exit,
         AllActorsReady,
         AgentSpawned,
+        ActorFailed,
         AddMessage,
         StatusUpdate,
         RequestStatusUpdate,

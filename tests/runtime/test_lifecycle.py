@@ -6,7 +6,10 @@ import pytest
 
 from tests.helpers import of_type, payloads
 from wasmind_nb import SpawnError, Wasmind
-from wasmind_nb.runtime.core import ACTOR_READY, AGENT_SPAWNED, ALL_ACTORS_READY, EXIT
+from wasmind_sdk.messages import ActorReady, AgentSpawned, AllActorsReady, Exit
+
+ACTOR_READY, AGENT_SPAWNED = ActorReady.MESSAGE_TYPE, AgentSpawned.MESSAGE_TYPE
+ALL_ACTORS_READY, EXIT = AllActorsReady.MESSAGE_TYPE, Exit.MESSAGE_TYPE
 
 pytestmark = pytest.mark.anyio
 

@@ -20,6 +20,7 @@ from wasmind_sdk import llm_types
 from wasmind_sdk import messages as m
 from wasmind_sdk.messages import (
     MESSAGE_CLASSES,
+    ActorFailed,
     ActorReady,
     AddMessage,
     AgentSpawned,
@@ -96,6 +97,9 @@ EXPECTED: dict[str, Message] = {
     "AgentSpawned.root.json": AgentSpawned("000000", "Root Agent", None, ["assistant", "execute_bash"]),
     "AgentSpawned.child.json": AgentSpawned(
         "a1B2c3", "Code Reviewer", "000000", ["assistant", "file_interaction", "complete"]
+    ),
+    "ActorFailed.json": ActorFailed(
+        "a1B2c3", "execute_bash", "execute_bash@a1B2c3: handle-message trapped: ValueError: boom"
     ),
     "AddMessage.user.json": AddMessage("000000", UserMessage("List the files here, s'il vous plaît ✓")),
     "AddMessage.system.json": AddMessage(
@@ -661,7 +665,7 @@ def test_tool_define_and_parsed_arguments() -> None:
 
 
 def test_message_classes_registry() -> None:
-    assert len(MESSAGE_CLASSES) == 18
+    assert len(MESSAGE_CLASSES) == 19
     for message_type, cls in MESSAGE_CLASSES.items():
         assert message_type.startswith("wasmind.common.")
         assert message_type.rsplit(".", 1)[1] == cls.__name__

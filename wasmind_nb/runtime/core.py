@@ -9,15 +9,24 @@ Concurrency model
 * ``publish`` appends to the log and to the lanes of every recipient while holding the lock, so every
   actor sees messages in the one global order, and nothing is ever dropped.
 * Observers (widget, magics) get batches of events on the asyncio loop's thread.
+
+The parts live in their own modules: the actor and agent state machines in
+:mod:`~wasmind_nb.runtime.state`, what guests call in :mod:`~wasmind_nb.runtime.services`, the observer
+outbox in :mod:`~wasmind_nb.runtime.outbox`, the idle counter in :mod:`~wasmind_nb.runtime.idle`, the
+denial log in :mod:`~wasmind_nb.runtime.denials`, quotas in :mod:`~wasmind_nb.runtime.quotas` and the
+rules for what a guest may send in :mod:`~wasmind_nb.runtime.guard`. This module is the bus, the lanes
+and the lifecycle that ties them together. Every message the host itself sends is built from the
+``wasmind_sdk.messages`` classes, the one source of the wire format.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,37 +38,39 @@ from wasmind_nb.host.fsguard import SymlinkGuard
 from wasmind_nb.host.instance import ComponentInstance, Preopen, StoreLimits
 from wasmind_nb.runtime import guard, quotas
 from wasmind_nb.runtime.access import HostAccess
+from wasmind_nb.runtime.denials import DenialLog
 from wasmind_nb.runtime.events import ActorFault, AgentEvent, Envelope, RuntimeEvent
+from wasmind_nb.runtime.idle import IdleCounter
 from wasmind_nb.runtime.ids import ROOT_SCOPE, IdSource, correlation_id
+from wasmind_nb.runtime.outbox import Outbox
 from wasmind_nb.runtime.scheduler import LaneScheduler
+from wasmind_nb.runtime.services import GuestServices
 from wasmind_nb.runtime.state import Actor, Agent, Lane, Work
 from wasmind_nb.runtime.subscriptions import Subscriptions, listens_to
-from wasmind_sdk.host import encode_payload
+from wasmind_sdk.messages import (
+    ActorFailed,
+    ActorReady,
+    AgentSpawned,
+    AllActorsReady,
+    Exit,
+    Message,
+    UserNotification,
+    encode,
+)
 
 if TYPE_CHECKING:
     from wasmind_nb.build.loader import LoadedActor
     from wasmind_nb.config import ActorSpec, Config
-    from wasmind_nb.host.httpclient import Credential, HttpRequestSpec, HttpResponse, RequestError
+    from wasmind_nb.host.httpclient import Credential
     from wasmind_nb.host.linker import HostLinker
-    from wasmind_nb.host.process import CommandOutput, CommandSpec
     from wasmind_nb.host.transport import Transport
 
 log = logging.getLogger("wasmind_nb.runtime")
-actor_log = logging.getLogger("wasmind_nb.actor")
 security_log = logging.getLogger("wasmind_nb.security")
 
-ACTORS = "wasmind.common.actors."
-ACTOR_READY = ACTORS + "ActorReady"
-ALL_ACTORS_READY = ACTORS + "AllActorsReady"
-AGENT_SPAWNED = ACTORS + "AgentSpawned"
-EXIT = ACTORS + "Exit"
-ACTOR_FAILED = ACTORS + "ActorFailed"  # ours: {scope, actor, error}, from the failed actor's scope
-USER_NOTIFICATION = "wasmind.common.ui.UserNotification"
 CONTEXT_SENDER = "wasmind__context"
 COORDINATOR_SENDER = "wasmind__coordinator"
 _FAIR_BATCH = 64
-MAX_DENIALS_KEPT = 10_000
-_LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
 
 
 class Runtime:
@@ -94,18 +105,14 @@ class Runtime:
         self._lanes: dict[int, Lane] = {}  # by id(lane); an isolated lane leaves with its actor
         self._pools: dict[str, Lane] = {}
         self._uids = itertools.count(1)
-        self._pending = 0
         self._replayable = set(config.runtime.replayable)
         self._latest_replayable: dict[str, Envelope] = {}
-        self._idle_waiters: list[asyncio.Future[None]] = []
-        self._observers: list[Callable[[list[RuntimeEvent]], None]] = []
-        self._outbox: list[RuntimeEvent] = []
-        self._flush_scheduled = False
         self._closed = False
+        self._outbox = Outbox(loop, self._lock)
+        self._idle = IdleCounter(loop, self._lock)
+        self._denials = DenialLog(self._lock, self._emit, self._host_message)
         self.faults: list[ActorFault] = []
-        self.denials: list[Denial] = []
-        self.denial_count = 0
-        self._denials_notified: set[tuple[str, str, str]] = set()
+        self.services = GuestServices(self)
         self._scheduler: LaneScheduler[Lane] = LaneScheduler(config.runtime.workers, self._run_lane)
         self.access = HostAccess(
             transport=transport,
@@ -139,7 +146,7 @@ class Runtime:
                     self._enqueue(actor.lane, Work.DELIVER, actor, envelope)  # type: ignore[arg-type]
             if message_type in self._replayable:
                 self._latest_replayable[message_type] = envelope
-            if message_type == EXIT:
+            if message_type == Exit.MESSAGE_TYPE:
                 self._begin_exit(from_scope)
             return envelope
 
@@ -183,7 +190,7 @@ class Runtime:
     # ------------------------------------------------------------------ lanes
     def _enqueue(self, lane: Lane, work: Work, actor: Actor, envelope: Envelope | None = None) -> None:
         lane.items.append((work, actor, envelope))
-        self._pending += 1
+        self._idle.add()
         if not lane.scheduled and not self._closed:
             lane.scheduled = True
             self._scheduler.submit(lane)
@@ -203,9 +210,7 @@ class Runtime:
             finally:
                 with self._lock:
                     lane.running = None
-                    self._pending -= 1
-                    if self._pending == 0:
-                        self._wake_idle_waiters()
+                    self._idle.done()
         with self._lock:
             if lane.items and not self._closed:
                 self._scheduler.submit(lane)
@@ -216,7 +221,7 @@ class Runtime:
         if work is Work.CONSTRUCT:
             self._construct(lane, actor)
         elif work is Work.DELIVER:
-            if actor.state == "ready" and envelope is not None:
+            if actor.state == "ready" and envelope is not None:  # a failed actor's leftovers are skipped
                 self._deliver(lane, actor, envelope)
         else:
             self._destroy(lane, actor)
@@ -225,7 +230,7 @@ class Runtime:
         assert lane.instance is not None
         timeout = actor.spec.capabilities.handler_timeout_s or self.config.runtime.handler_timeout_s
         return context.CallContext(
-            services=self,
+            services=self.services,
             actor_name=actor.name,
             scope=actor.scope,
             capabilities=actor.spec.capabilities,
@@ -283,7 +288,7 @@ class Runtime:
     def _construct(self, lane: Lane, actor: Actor) -> None:
         with self._lock:
             agent = self.agents[actor.scope]
-            if actor.state != "pending" or agent.state not in ("spawning", "running"):
+            if actor.state != "pending" or not agent.starting_or_running:
                 return
         try:
             instance = self._instance_for(lane)
@@ -298,26 +303,19 @@ class Runtime:
         self._after_guest_call(lane)
         with self._lock:
             actor.handle = handle
-            actor.state = "ready"
-            if agent.state not in ("spawning", "running"):
+            actor.move("ready")
+            if not agent.starting_or_running:
                 return  # the agent failed or exited meanwhile: its DESTROY is already queued
-            self.publish(ACTOR_READY, b"null", from_actor_id=actor.name, from_scope=actor.scope)
+            self._publish_message(ActorReady(), from_actor_id=actor.name, from_scope=actor.scope)
             agent.ready_count += 1
             if agent.ready_count == len(agent.actors) and agent.state == "spawning":
                 self._agent_ready(agent)
 
     def _agent_ready(self, agent: Agent) -> None:
-        agent.state = "running"
-        spawned = {
-            "agent_id": agent.scope,
-            "name": agent.name,
-            "parent_agent": agent.parent,
-            "actors": list(agent.actor_names),
-        }
-        self.publish(
-            AGENT_SPAWNED, encode_payload(spawned), from_actor_id=CONTEXT_SENDER, from_scope=ROOT_SCOPE
-        )
-        self.publish(ALL_ACTORS_READY, b"null", from_actor_id=COORDINATOR_SENDER, from_scope=agent.scope)
+        agent.move("running")
+        spawned = AgentSpawned(agent.scope, agent.name, agent.parent, list(agent.actor_names))
+        self._publish_message(spawned, from_actor_id=CONTEXT_SENDER, from_scope=ROOT_SCOPE)
+        self._publish_message(AllActorsReady(), from_actor_id=COORDINATOR_SENDER, from_scope=agent.scope)
         self._replay_to(agent)
         self._emit(AgentEvent("spawned", agent.scope, agent.name, agent.parent, agent.actor_names))
         if not agent.ready.done():
@@ -326,16 +324,14 @@ class Runtime:
     def _fail_spawn(self, agent: Agent, culprit: Actor, error: str) -> None:
         """A constructor trapped: tear the whole agent down; nothing half-started keeps running."""
         with self._lock:
-            culprit.state = "failed"
-            culprit.error = error
-            if agent.state in ("failed", "exited"):
+            culprit.move("failed", error)
+            if agent.ended:
                 return
-            agent.state = "failed"
-            agent.error = error
+            agent.move("failed", error)
             for actor in agent.actors:
                 self._subs.remove(actor)  # type: ignore[arg-type]
                 self._drop_queued(actor)
-                if actor.state in ("ready", "pending"):
+                if actor.live:
                     self._enqueue(actor.lane, Work.DESTROY, actor)
             culprit.lane.actors.pop(culprit.uid, None)
             self._release_isolated(culprit.lane)
@@ -359,8 +355,7 @@ class Runtime:
     def _actor_trapped(self, lane: Lane, actor: Actor, error: str) -> None:
         """Mark the actor failed; in a pooled lane, re-create the instance for the others."""
         with self._lock:
-            actor.state = "failed"
-            actor.error = error
+            actor.move("failed", error)
             self._subs.remove(actor)  # type: ignore[arg-type]
             self._drop_queued(actor)
             lane.actors.pop(actor.uid, None)
@@ -368,10 +363,8 @@ class Runtime:
             fault = ActorFault(actor.scope, actor.name, error)
             self.faults.append(fault)
             self._emit(fault)
-            failed = {"scope": actor.scope, "actor": actor.name, "error": error}
-            self.publish(
-                ACTOR_FAILED, encode_payload(failed), from_actor_id=COORDINATOR_SENDER, from_scope=actor.scope
-            )
+            failed = ActorFailed(actor.scope, actor.name, error)
+            self._publish_message(failed, from_actor_id=COORDINATOR_SENDER, from_scope=actor.scope)
             self._notify_error(f"Actor {actor.name} in {actor.scope} failed", error, actor.scope)
             survivors = [a for a in lane.actors.values() if a.state == "ready"]
         if lane.pooled and survivors:
@@ -407,15 +400,15 @@ class Runtime:
                     lane.instance = None
             self._after_guest_call(lane)
         with self._lock:
-            if actor.state in ("ready", "pending"):
-                actor.state = "exited"
+            if actor.live:
+                actor.move("exited")
             actor.handle = None
             lane.actors.pop(actor.uid, None)
             self._release_isolated(lane)
             agent = self.agents[actor.scope]
             agent.exited_count += 1
-            if agent.state == "exiting" and all(a.state in ("exited", "failed") for a in agent.actors):
-                agent.state = "exited"
+            if agent.state == "exiting" and not any(a.live for a in agent.actors):
+                agent.move("exited")
                 self._emit(AgentEvent("exited", agent.scope, agent.name, agent.parent, agent.actor_names))
 
     def _release_isolated(self, lane: Lane) -> None:
@@ -437,25 +430,23 @@ class Runtime:
         if dropped:
             lane.items.clear()
             lane.items.extend(kept)
-            self._pending -= dropped
-            if self._pending == 0:
-                self._wake_idle_waiters()
+            self._idle.done(dropped)
 
     def _begin_exit(self, scope: str) -> None:
         """Exit of ``scope`` (every scope for the root): destructors run after what is already queued."""
         targets = list(self.agents.values()) if scope == ROOT_SCOPE else [self.agents.get(scope)]
         for agent in targets:
-            if agent is None or agent.state not in ("spawning", "running"):
+            if agent is None or not agent.starting_or_running:
                 continue
-            agent.state = "exiting"
+            agent.move("exiting")
             for actor in agent.actors:
                 self._subs.remove(actor)  # type: ignore[arg-type]
-                if actor.state in ("ready", "pending"):
+                if actor.live:
                     self._enqueue(actor.lane, Work.DESTROY, actor)
             if not agent.ready.done():
                 agent.ready.set_exception(SpawnError(f"agent '{agent.name}' exited before it was ready"))
-            if not any(a.state in ("ready", "pending") for a in agent.actors):
-                agent.state = "exited"
+            if not any(a.live for a in agent.actors):
+                agent.move("exited")
                 self._emit(AgentEvent("exited", agent.scope, agent.name, agent.parent, agent.actor_names))
 
     # ------------------------------------------------------------------ spawning
@@ -477,7 +468,7 @@ class Runtime:
                 raise SpawnError("the runtime has shut down")
             if parent is not None and parent not in self.agents:
                 raise SpawnError(f"unknown parent scope '{parent}'")
-            alive = sum(1 for a in self.agents.values() if a.state in ("spawning", "running", "exiting"))
+            alive = sum(1 for a in self.agents.values() if a.live)
             quotas.check_spawn(self.config.runtime, alive, self._depth(parent) + 1 if parent else 0)
             scope = ROOT_SCOPE if parent is None and ROOT_SCOPE not in self.agents else self.ids.scope()
             agent = Agent(scope=scope, name=name, parent=parent, actor_names=tuple(names))
@@ -542,35 +533,8 @@ class Runtime:
             label=label, spec=spec, component=loaded.component, pooled=pooled, preopens=loaded.preopens
         )
 
-    # ------------------------------------------------------------------ HostServices (called from guests)
-    def broadcast_from(self, caller: context.CallContext, message_type: str, payload: bytes) -> None:
-        caller.broadcasts += 1
-        actor = self._actor_named(caller.scope, caller.actor_name)
-        if actor is not None:
-            if actor.rate is None:
-                actor.rate = quotas.MessageRate(self.config.runtime.max_message_rate)
-            quotas.check_message(self.config.runtime, actor.label, caller.broadcasts, actor.rate)
-        denial = guard.check_broadcast(
-            caller.actor_name, caller.scope, caller.capabilities, message_type, payload, self.parent_of
-        )
-        if denial is not None:
-            self.record_denial(denial.in_scope(caller.scope))
-            return
-        self.publish(
-            message_type,
-            payload,
-            from_actor_id=caller.actor_name,
-            from_scope=caller.scope,
-            parent_id=caller.handling_id,
-        )
-
-    def spawn_from(self, caller: context.CallContext, actor_names: list[str], agent_name: str) -> str:
-        denial = guard.check_spawn(caller.actor_name, caller.capabilities, actor_names)
-        if denial is not None:
-            raise SpawnError(self.record_denial(denial.in_scope(caller.scope)))
-        return self.spawn(actor_names, agent_name, parent=caller.scope).scope
-
-    def _actor_named(self, scope: str, name: str) -> Actor | None:
+    # ------------------------------------------------------------------ what guest calls need
+    def actor_named(self, scope: str, name: str) -> Actor | None:
         with self._lock:
             agent = self.agents.get(scope)
             return next((a for a in agent.actors if a.name == name), None) if agent else None
@@ -580,124 +544,52 @@ class Runtime:
             agent = self.agents.get(scope)
             return agent.parent if agent is not None else None
 
-    def working_directory(self) -> str:
-        return str(self.working_dir)
-
-    def run_command(self, caller: context.CallContext, spec: CommandSpec) -> CommandOutput | str:
+    @contextlib.contextmanager
+    def blocking(self) -> Iterator[None]:
+        """Around a guest's wait on the host (a command, an HTTP request): another worker may run lanes."""
         with self._scheduler.blocking():
-            return self.access.run_command(caller, spec)
+            yield
 
-    def send_http(self, caller: context.CallContext, spec: HttpRequestSpec) -> HttpResponse | RequestError:
-        with self._scheduler.blocking():
-            return self.access.send_http(caller, spec)
+    # ------------------------------------------------------------------ denials, host messages, observers
+    @property
+    def denials(self) -> list[Denial]:
+        """The latest denials (see :class:`~wasmind_nb.runtime.denials.DenialLog`)."""
+        return self._denials.denials
 
-    def log_from(self, caller: context.CallContext, level: str, message: str) -> None:
-        name = level.rsplit(".", 1)[-1].lower()
-        actor_log.log(
-            _LOG_LEVELS.get(name, logging.INFO),
-            "[%s %s] %s",
-            caller.scope,
-            caller.actor_name,
-            message,
-            extra={"wasmind_scope": caller.scope, "wasmind_actor": caller.actor_name},
+    @property
+    def denial_count(self) -> int:
+        return self._denials.count
+
+    def record_denial(self, denial: Denial) -> str:
+        """Make a refused capability visible; returns the text the guest gets as the WIT error value."""
+        return self._denials.record(denial)
+
+    def _publish_message(self, message: Message, *, from_actor_id: str, from_scope: str) -> Envelope:
+        return self.publish(
+            message.MESSAGE_TYPE, encode(message), from_actor_id=from_actor_id, from_scope=from_scope
         )
 
-    # ------------------------------------------------------------------ denials
-    def record_denial(self, denial: Denial) -> str:
-        """Make a refused capability visible; returns the text the guest gets as the WIT error value.
-
-        Every denial is logged, kept in :attr:`denials` (the latest :data:`MAX_DENIALS_KEPT`; the total is
-        :attr:`denial_count`) and sent to observers; the first one per actor, scope and capability is also
-        a ``UserNotification`` on the bus, so the transcript and the widget show it.
-        """
-        security_log.warning("[%s %s] denied %s: %s", denial.scope, denial.actor, denial.capability, denial)
-        with self._lock:
-            self.denial_count += 1
-            self.denials.append(denial)
-            if len(self.denials) > MAX_DENIALS_KEPT:
-                del self.denials[: len(self.denials) - MAX_DENIALS_KEPT]
-            self._emit(denial)
-            key = (denial.scope, denial.actor, denial.capability)
-            if key not in self._denials_notified:
-                self._denials_notified.add(key)
-                body = {
-                    "level": "Warning",
-                    "title": f"Denied: {denial.actor} in {denial.scope} asked for {denial.capability}",
-                    "message": f"{denial} (target: {denial.target})",
-                    "source": denial.scope,
-                }
-                self.publish(
-                    USER_NOTIFICATION,
-                    encode_payload(body),
-                    from_actor_id=COORDINATOR_SENDER,
-                    from_scope=ROOT_SCOPE,
-                )
-        return str(denial)
-
-    # ------------------------------------------------------------------ observers and idleness
-    def _emit(self, event: RuntimeEvent) -> None:
-        if not self._observers:
-            return  # nobody listens: keep nothing (mind.messages and mind.agents hold the history)
-        self._outbox.append(event)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            try:
-                self.loop.call_soon_threadsafe(self._flush)
-            except RuntimeError:  # loop closed
-                self._flush_scheduled = False
-
-    def _flush(self) -> None:
-        with self._lock:
-            batch, self._outbox = self._outbox, []
-            self._flush_scheduled = False
-            observers = list(self._observers)
-        for observer in observers:
-            try:
-                observer(batch)
-            except Exception:
-                log.exception("observer %r failed", observer)
-
-    def observe(self, callback: Callable[[list[RuntimeEvent]], None]) -> Callable[[], None]:
-        """Call ``callback`` with batches of events on the loop thread; returns an unsubscribe function.
-
-        A new observer may also get the events of a batch that was pending when it subscribed; events
-        carry ``seq`` (envelopes) or are idempotent state changes (agents), so a reader can dedupe.
-        """
-        with self._lock:
-            self._observers.append(callback)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if callback in self._observers:
-                    self._observers.remove(callback)
-
-        return unsubscribe
+    def _host_message(self, message: Message) -> None:
+        """A message from the host itself (a notification), sent from the root scope."""
+        self._publish_message(message, from_actor_id=COORDINATOR_SENDER, from_scope=ROOT_SCOPE)
 
     def _notify_error(self, title: str, message: str, scope: str) -> None:
-        body = {"level": "Error", "title": title, "message": message, "source": scope}
-        self.publish(
-            USER_NOTIFICATION, encode_payload(body), from_actor_id=COORDINATOR_SENDER, from_scope=ROOT_SCOPE
-        )
+        self._host_message(UserNotification(level="Error", title=title, message=message, source=scope))
 
-    def _wake_idle_waiters(self) -> None:
-        waiters, self._idle_waiters = self._idle_waiters, []
-        for waiter in waiters:
-            self.loop.call_soon_threadsafe(_resolve, waiter)
+    def _emit(self, event: RuntimeEvent) -> None:
+        self._outbox.emit(event)
+
+    def observe(self, callback: Callable[[list[RuntimeEvent]], None]) -> Callable[[], None]:
+        """Call ``callback`` with batches of events on the loop thread (see :meth:`Outbox.observe`)."""
+        return self._outbox.observe(callback)
 
     @property
     def idle(self) -> bool:
-        with self._lock:
-            return self._pending == 0
+        return self._idle.idle
 
     def idle_future(self) -> asyncio.Future[None]:
         """A future on the loop that resolves when nothing is queued or running."""
-        future: asyncio.Future[None] = self.loop.create_future()
-        with self._lock:
-            if self._pending == 0:
-                future.set_result(None)
-            else:
-                self._idle_waiters.append(future)
-        return future
+        return self._idle.future()
 
     def busy_report(self) -> str:
         """What is still queued or running, for timeout errors."""
@@ -727,18 +619,13 @@ class Runtime:
         busy = self._scheduler.shutdown(timeout)
         if busy:
             log.warning("shutdown did not wait for %s: %s", ", ".join(busy), self.busy_report())
-        self._flush()
+        self._outbox.flush()
         with self._lock:
             for lane in self._lanes.values():
                 lane.instance = None  # free every store (and its memory) now
                 if lane.fs_guard is not None:
                     lane.fs_guard.close()
                     lane.fs_guard = None
-
-
-def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
 
 
 __all__ = ["Runtime"]

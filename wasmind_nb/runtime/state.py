@@ -20,6 +20,28 @@ if TYPE_CHECKING:
 ActorState = Literal["pending", "ready", "failed", "exited"]
 AgentState = Literal["spawning", "running", "exiting", "exited", "failed"]
 
+#: The actor state machine: pending -> ready when its constructor returns; failed on a trap; exited
+#: once its destructor ran (or it was never constructed). failed and exited are final.
+ACTOR_MOVES: dict[ActorState, frozenset[ActorState]] = {
+    "pending": frozenset({"ready", "failed", "exited"}),
+    "ready": frozenset({"failed", "exited"}),
+    "failed": frozenset(),
+    "exited": frozenset(),
+}
+#: The agent state machine: spawning -> running when every actor is ready; exiting on ``Exit``, then
+#: exited when every actor is; failed when a constructor trapped. failed and exited are final.
+AGENT_MOVES: dict[AgentState, frozenset[AgentState]] = {
+    "spawning": frozenset({"running", "exiting", "failed"}),
+    "running": frozenset({"exiting", "failed"}),
+    "exiting": frozenset({"exited", "failed"}),
+    "exited": frozenset(),
+    "failed": frozenset(),
+}
+
+
+class IllegalTransition(RuntimeError):
+    """A state change the state machine does not allow (a bug in the runtime, never the user's)."""
+
 
 class Work(Enum):
     CONSTRUCT = "construct"
@@ -48,6 +70,19 @@ class Actor:
     def label(self) -> str:
         return f"{self.name}@{self.scope}"
 
+    @property
+    def live(self) -> bool:
+        """Constructed or about to be: it still has a destructor to run."""
+        return self.state in ("pending", "ready")
+
+    def move(self, to: ActorState, error: str | None = None) -> None:
+        """Change state along :data:`ACTOR_MOVES` (``error``: why it failed)."""
+        if to not in ACTOR_MOVES[self.state]:
+            raise IllegalTransition(f"actor {self.label}: {self.state} -> {to}")
+        self.state = to
+        if error is not None:
+            self.error = error
+
 
 @dataclass(eq=False)
 class Agent:
@@ -63,6 +98,28 @@ class Agent:
     exited_count: int = 0
     error: str | None = None
     ready: concurrent.futures.Future[str] = field(default_factory=concurrent.futures.Future)
+
+    @property
+    def live(self) -> bool:
+        """Not yet ended (it counts against ``[runtime] max_agents``)."""
+        return self.state in ("spawning", "running", "exiting")
+
+    @property
+    def starting_or_running(self) -> bool:
+        """Its actors may still be constructed and may start work."""
+        return self.state in ("spawning", "running")
+
+    @property
+    def ended(self) -> bool:
+        return self.state in ("failed", "exited")
+
+    def move(self, to: AgentState, error: str | None = None) -> None:
+        """Change state along :data:`AGENT_MOVES` (``error``: why it failed)."""
+        if to not in AGENT_MOVES[self.state]:
+            raise IllegalTransition(f"agent {self.name} ({self.scope}): {self.state} -> {to}")
+        self.state = to
+        if error is not None:
+            self.error = error
 
 
 @dataclass(eq=False)
