@@ -27,6 +27,7 @@ from wasmind_nb.llm.connection import LLMConnection, connect
 from wasmind_nb.paths import cache_dir
 from wasmind_nb.runtime.core import CONTEXT_SENDER, Runtime
 from wasmind_nb.runtime.events import ActorFault, Envelope, RuntimeEvent
+from wasmind_nb.runtime.guard import INTERRUPT
 from wasmind_nb.runtime.ids import ROOT_SCOPE
 from wasmind_sdk.host import encode_payload
 from wasmind_sdk.llm_types import UserMessage
@@ -234,6 +235,14 @@ class Wasmind:
     async def exit_agent(self, scope: str) -> None:
         """Broadcast ``Exit`` from ``scope``: its actors finish what is queued, then their destructors run."""
         await self.broadcast(Exit.MESSAGE_TYPE, Exit(), scope=scope)
+
+    async def interrupt(self, scope: str) -> Envelope:
+        """Stop what the agent with this scope is doing: its model requests in flight are cancelled at
+        once (those of its actors granted ``llm``), then ``Interrupt`` tells its assistant to drop the
+        turn and wait for the user (docs/llm.md, "Timeouts, retries and interrupts")."""
+        self._check_scope(scope)
+        self.runtime.access.cancel_requests(scope, f"agent {scope} was interrupted", llm_only=True)
+        return await self.broadcast(INTERRUPT, {"agent": scope}, scope=ROOT_SCOPE)
 
     async def wait_idle(self, timeout: float | None = 60.0) -> None:
         """Return when nothing is queued or running; raise :class:`IdleTimeout` naming what is busy."""

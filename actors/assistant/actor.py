@@ -11,7 +11,7 @@ import traceback
 
 import llm_client
 from inbox import Inbox
-from llm_client import LLMError
+from llm_client import Interrupted, LLMError
 from prompt import SystemPrompt
 from settings import Settings
 from tool_round import ToolRound
@@ -59,6 +59,8 @@ from wasmind_sdk.messages import (
 
 ACTOR_ID = "wasmind:assistant"
 ACTOR_FAILED = "wasmind.common.actors.ActorFailed"  # from the host: {scope, actor, error}
+INTERRUPT = "wasmind.common.assistant.Interrupt"  # ours: {agent}; stop the turn, wait for the user
+INTERRUPTED_RESULT = "the user interrupted the agent before this tool call finished"
 CORRECTIONS = {
     "tool": (
         "Your last reply did not call a tool, and this agent must call one of its tools in every reply. "
@@ -162,6 +164,31 @@ class Actor(ActorBase):
             self._set_status(StatusWait(round_.wait_reason()))
         if round_.complete:
             self._finish_round()
+
+    @on(INTERRUPT)
+    def _on_interrupt(self, msg: dict, _env: EnvelopeLike) -> None:
+        """Stop the turn and wait for the user. The host has already cancelled the model request in flight
+        (that ended the previous call, see ``_ask_model``); here a tool round is closed with an error
+        result for every call still running, and any wait ends."""
+        if not isinstance(msg, dict) or msg.get("agent") != self.scope:
+            return
+        if not isinstance(self.status, StatusWait):
+            return
+        reason = self.status.reason
+        if isinstance(reason, WaitingForAllActorsReady | WaitingForLiteLLM):
+            return
+        if self.round is None and (isinstance(reason, WaitingForUserInput) or reason == self._idle_reason()):
+            return  # idle: nothing to stop
+        round_ = self.round
+        if round_ is not None:
+            for call in round_.calls:
+                round_.record(call.id, Err(ToolCallResult.text(INTERRUPTED_RESULT)))
+            self._append(*round_.tool_messages())
+            self.round = None
+        self.submit_due = False
+        self.corrections = 0
+        self._notify("Info", "Assistant interrupted", "the turn was stopped; waiting for user input")
+        self._set_status(StatusWait(WaitingForUserInput()))
 
     @on(SystemPromptContribution)
     def _on_contribution(self, msg: SystemPromptContribution, _env: EnvelopeLike) -> None:
@@ -299,7 +326,11 @@ class Actor(ActorBase):
         broadcast(Request(ChatState(SystemMessage(rendered.text), tools, list(self.history))))
         body = llm_client.request_body(self.settings, rendered.text, self.history, tools)
         try:
-            completion = llm_client.complete(self.settings, self.base_url, body, request_id)
+            completion = llm_client.complete(self.settings, self.base_url, body, request_id, self._retrying)
+        except Interrupted as stopped:
+            self._notify("Info", stopped.title, f"{stopped.message}; waiting for user input")
+            self._set_status(StatusWait(WaitingForUserInput()))
+            return
         except LLMError as err:
             self._fail(err)
             return
@@ -312,6 +343,12 @@ class Actor(ActorBase):
         if completion.finish_reason == "length":
             self._notify_cut_off()
         self._handle_reply(request_id, reply)
+
+    def _retrying(self, failure: LLMError, attempt: int, delay_s: float) -> None:
+        """An attempt failed and another follows: say so now, not only once every attempt failed."""
+        warn(f"assistant {self.scope}: {failure} (attempt {attempt})")
+        message = llm_client.describe_retry(failure, attempt, self.settings.max_attempts, delay_s)
+        self._notify("Warning", failure.title, message)
 
     def _notify_cut_off(self) -> None:
         limit = self.settings.sampling.max_tokens

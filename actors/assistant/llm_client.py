@@ -1,16 +1,20 @@
 """One chat completion: ``POST {base_url}/v1/chat/completions`` through the host's ``http`` capability.
 
-The host retries network errors, timeouts and the configured statuses (429 and 5xx by default) with
-exponential backoff; every failure left after that is an :class:`LLMError` with a title and a message for
-a ``UserNotification``. Replies are read leniently (``tool_calls: []`` is no tool calls, argument objects
-are re-encoded as JSON text, missing tool-call ids are made up) but anything that is not a chat completion
-is an error, never an exception that would trap the actor.
+Each attempt is one host request (``request_timeout_s``); this module retries network errors, timeouts and
+the configured statuses (429 and 5xx by default) itself, so that the assistant can say at once that an
+attempt failed (``on_retry``) before it waits ``backoff_ms`` and tries again. Every failure left after that
+is an :class:`LLMError` with a title and a message for a ``UserNotification``; a request the host cancelled
+(the agent was interrupted) is an :class:`Interrupted`, never retried. Replies are read leniently
+(``tool_calls: []`` is no tool calls, argument objects are re-encoded as JSON text, missing tool-call ids
+are made up) but anything that is not a chat completion is an error, never an exception that would trap
+the actor.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +27,10 @@ _SNIPPET = 300
 _USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens")
 
 
+CANCELLED = "request cancelled"
+"""How the host's ``NetworkError`` for a cancelled request starts (``wasmind_nb.host.httpclient``)."""
+
+
 class LLMError(Exception):
     """The model could not be asked, or its answer is unusable."""
 
@@ -30,6 +38,14 @@ class LLMError(Exception):
         super().__init__(f"{title}: {message}")
         self.title = title
         self.message = message
+
+
+class Interrupted(LLMError):
+    """The host cancelled the request: the agent was interrupted (or the run is stopping)."""
+
+
+OnRetry = Callable[[LLMError, int, float], None]
+"""``on_retry(failure, attempt, delay_s)``: attempt ``attempt`` failed; the next starts in ``delay_s``."""
 
 
 @dataclass(frozen=True)
@@ -58,30 +74,60 @@ def request_body(
     return body
 
 
-def complete(settings: Settings, base_url: str, body: dict[str, Any], request_id: str) -> Completion:
-    """Send ``body`` and read the reply. Raises :class:`LLMError`."""
+def complete(
+    settings: Settings,
+    base_url: str,
+    body: dict[str, Any],
+    request_id: str,
+    on_retry: OnRetry = lambda failure, attempt, delay_s: None,
+) -> Completion:
+    """Send ``body`` (at most ``max_attempts`` times) and read the reply. Raises :class:`LLMError`."""
     url = f"{base_url.rstrip('/')}/v1/chat/completions"
+    attempts = settings.max_attempts
+    for attempt in range(1, attempts + 1):
+        failure, retryable = _attempt(settings, url, body, request_id)
+        if isinstance(failure, Completion):
+            return failure
+        if not retryable or attempt == attempts:
+            raise _final(failure, url, attempt, settings)
+        delay_ms = settings.backoff_ms(attempt)
+        on_retry(failure, attempt, delay_ms / 1000)
+        time.sleep(delay_ms / 1000)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _attempt(
+    settings: Settings, url: str, body: dict[str, Any], request_id: str
+) -> tuple[Completion | LLMError, bool]:
+    """One request: the completion, or the failure and whether another attempt may fix it."""
     try:
-        response = http_request(
-            "POST",
-            url,
-            json_body=body,
-            timeout_s=settings.request_timeout_s,
-            max_attempts=settings.max_attempts,
-            base_delay_ms=settings.base_delay_ms,
-            retry_on_status=list(settings.retry_on_status),
-        )
+        response = http_request("POST", url, json_body=body, timeout_s=settings.request_timeout_s)
     except HostError as err:
-        raise LLMError(
-            "LLM request failed",
-            f"POST {url} failed after up to {settings.max_attempts} attempt(s): {err}",
-        ) from None
+        kind, _, detail = str(err).partition(": ")
+        if detail.startswith(CANCELLED):
+            raise Interrupted("LLM request interrupted", f"POST {url}: {detail}") from None
+        if kind == "Timeout":
+            return LLMError("LLM request timed out", f"no reply within {settings.request_timeout_s} s"), True
+        retryable = kind == "NetworkError" and not detail.startswith("host error")  # e.g. a replay mismatch
+        return LLMError("LLM request failed", str(err)), retryable
     if not 200 <= response.status < 300:
-        raise LLMError(
-            f"LLM returned HTTP {response.status}",
-            f"POST {url}: {_error_text(response.body)}",
-        )
-    return parse_completion(response.body, request_id)
+        failure = LLMError(f"LLM returned HTTP {response.status}", _error_text(response.body))
+        return failure, response.status in settings.retry_on_status
+    return parse_completion(response.body, request_id), False
+
+
+def _final(failure: LLMError, url: str, attempts: int, settings: Settings) -> LLMError:
+    """The failure as the user sees it once the assistant stops trying."""
+    if failure.title == "LLM request failed":
+        return LLMError(failure.title, f"POST {url} failed after {attempts} attempt(s): {failure.message}")
+    if failure.title == "LLM request timed out":
+        return LLMError(failure.title, f"POST {url}: {failure.message}, {attempts} attempt(s)")
+    return LLMError(failure.title, f"POST {url}: {failure.message}")
+
+
+def describe_retry(failure: LLMError, attempt: int, attempts: int, delay_s: float) -> str:
+    """The message of the notification sent when attempt ``attempt`` failed and another follows."""
+    return f"{failure.message} (attempt {attempt} of {attempts}); trying again in {delay_s:g} s"
 
 
 def parse_completion(body: bytes, request_id: str) -> Completion:

@@ -15,6 +15,9 @@ from wasmind_sdk.sampling import KEYS as SAMPLING_KEYS
 from wasmind_sdk.sampling import Sampling
 
 DEFAULT_RETRY_STATUSES = (429, 500, 502, 503, 504)
+MAX_TOTAL_BACKOFF_MS = 30_000
+"""The backoff waits of one request may add up to this much: they run inside the assistant's message
+handler, whose time counts against its ``handler_timeout_s`` (60 s by default)."""
 
 _KNOWN_KEYS = frozenset(
     {
@@ -27,6 +30,7 @@ _KNOWN_KEYS = frozenset(
         "request_timeout_s",
         "max_attempts",
         "base_delay_ms",
+        "max_delay_ms",
         "retry_on_status",
         "wake_on_system_input",
         "system_context",
@@ -59,6 +63,7 @@ class Settings:
     request_timeout_s: int = 120
     max_attempts: int = 4
     base_delay_ms: int = 1000
+    max_delay_ms: int = 8000
     retry_on_status: tuple[int, ...] = DEFAULT_RETRY_STATUSES
     wake_on_system_input: bool = False
     system_context: bool = True
@@ -75,7 +80,7 @@ class Settings:
                 f'(e.g. model_name = "gpt-4o-mini"); got {model!r}'
             )
         base_url = _optional(config, "base_url", str)
-        return cls(
+        settings = cls(
             model_name=model,
             base_url=base_url.rstrip("/") if base_url else None,
             require_tool_call=_get(config, "require_tool_call", bool, False),
@@ -85,12 +90,37 @@ class Settings:
             request_timeout_s=_count(config, "request_timeout_s", 120, minimum=1),
             max_attempts=_count(config, "max_attempts", 4, minimum=1),
             base_delay_ms=_count(config, "base_delay_ms", 1000, minimum=0),
+            max_delay_ms=_count(config, "max_delay_ms", 8000, minimum=0),
             retry_on_status=_statuses(config),
             wake_on_system_input=_get(config, "wake_on_system_input", bool, False),
             system_context=_get(config, "system_context", bool, True),
             system_prompt=_prompt_settings(config.get("system_prompt", {})),
             unknown=tuple(sorted(set(config) - _KNOWN_KEYS)),
         )
+        total = settings.total_backoff_ms()
+        if total > MAX_TOTAL_BACKOFF_MS:
+            raise ValueError(
+                f"assistant config: the backoff waits of one request add up to {total / 1000:g} s "
+                f"(max_attempts = {settings.max_attempts}, base_delay_ms = {settings.base_delay_ms}, "
+                f"max_delay_ms = {settings.max_delay_ms}); at most {MAX_TOTAL_BACKOFF_MS // 1000} s are "
+                "allowed, as they count against the assistant's handler_timeout_s"
+            )
+        return settings
+
+    def total_backoff_ms(self) -> int:
+        """What the waits between ``max_attempts`` attempts add up to."""
+        total = 0
+        for attempt in range(1, self.max_attempts):
+            wait = self.backoff_ms(attempt)
+            if wait in (0, self.max_delay_ms) or attempt > 40:  # every later wait is the same
+                return total + wait * (self.max_attempts - attempt)
+            total += wait
+        return total
+
+    def backoff_ms(self, attempt: int) -> int:
+        """The wait after failed attempt ``attempt`` (1-based): ``base_delay_ms * 2^(attempt-1)``, capped
+        at ``max_delay_ms``."""
+        return min(self.base_delay_ms * 2 ** min(attempt - 1, 40), self.max_delay_ms)
 
 
 _KINDS = {bool: "a boolean", int: "an integer", str: "a string"}

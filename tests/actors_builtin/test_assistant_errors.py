@@ -31,7 +31,9 @@ async def test_a_dead_endpoint_is_reported_and_the_agent_stays_usable(agent_conf
     config = agent_config(base_url=url, capabilities={"http_hosts": [f"127.0.0.1:{port}"]})
     async with Wasmind(config, progress=False, llm=["never asked"]) as mind:
         await say(mind, "Hello?")
-        (notice,) = notifications(mind)
+        retrying, notice = notifications(mind)
+        assert (retrying.level, retrying.title) == ("Warning", "LLM request failed")
+        assert retrying.message.endswith("(attempt 1 of 2); trying again in 0.001 s")
         assert (notice.level, notice.title, notice.source) == (
             "Error",
             "LLM request failed",
@@ -41,7 +43,7 @@ async def test_a_dead_endpoint_is_reported_and_the_agent_stays_usable(agent_conf
         assert trail(mind)[-2:] == ["Processing", "Wait:WaitingForUserInput"]
         assert llm_requests(mind) == []  # the configured base_url wins over the announced one
         await say(mind, "Still there?")  # the agent and the runtime still answer
-        assert len(notifications(mind)) == 2
+        assert len(notifications(mind)) == 4
         assert mind.faults == [] and mind.agents[ROOT_SCOPE].state == "running"
 
 
@@ -50,7 +52,10 @@ async def test_server_errors_are_retried(agent_config) -> None:
     async with Wasmind(agent_config(max_attempts=3), progress=False, llm=script) as mind:
         await say(mind, "Hi")
         assert len(llm_requests(mind)) == 3
-        assert notifications(mind) == []
+        assert [(n.level, n.title, n.message) for n in notifications(mind)] == [  # each retry is announced
+            ("Warning", "LLM returned HTTP 503", "overloaded (attempt 1 of 3); trying again in 0.001 s"),
+            ("Warning", "LLM returned HTTP 429", "slow down (attempt 2 of 3); trying again in 0.002 s"),
+        ]
         assert messages_of(mind, Response)[0].message.content == "Finally."
 
 
@@ -59,7 +64,8 @@ async def test_retries_run_out(agent_config) -> None:
         agent_config(max_attempts=2), progress=False, llm=[Fault(503, "overloaded")] * 2
     ) as mind:
         await say(mind, "Hi")
-        (notice,) = notifications(mind)
+        retrying, notice = notifications(mind)
+        assert (retrying.level, notice.level) == ("Warning", "Error")
         assert (notice.title, notice.message.split(": ", 1)[1]) == ("LLM returned HTTP 503", "overloaded")
         assert trail(mind)[-1] == "Wait:WaitingForUserInput"
 

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from wasmind_nb.host.cancel import Cancellation
 from wasmind_nb.host.engine import EPOCH_TICK_S
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ class CallContext:
     #: the store's bulk data channel (``None``: large data crosses only as plain values)
     bulk: BulkChannel | None = None
     broadcasts: int = 0  # messages this call has broadcast (for [runtime] max_messages_per_call)
+    #: cancelled when the caller's agent is interrupted or the runtime shuts down: its HTTP requests stop
+    cancellation: Cancellation = field(default_factory=Cancellation)
     #: when the guest's budget started, moved later by the time spent blocked (``time.monotonic()``)
     _started: float = field(default=0.0, init=False, repr=False)
 

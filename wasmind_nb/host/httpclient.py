@@ -23,18 +23,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import SplitResult, quote, unquote, urljoin, urlsplit, urlunsplit
 
+from wasmind_nb.host import cancel
 from wasmind_nb.host.credential import CREDENTIAL_HEADERS, Credential, origin_of
 from wasmind_nb.host.denial import Denial
 from wasmind_nb.host.netpolicy import HttpPolicy
 from wasmind_nb.host.transport import (
     HttpResponse,
     Transport,
+    TransportCancelled,
     TransportNetworkError,
     TransportRefused,
     TransportTimeout,
 )
 
 __all__ = [
+    "CANCELLED",
     "MAX_REDIRECTS",
     "MAX_RETRY_DELAY_MS",
     "BuilderError",
@@ -51,6 +54,8 @@ __all__ = [
 MAX_REDIRECTS = 10
 MAX_RETRY_DELAY_MS = 300_000
 """One backoff delay never exceeds five minutes, however large ``max_attempts`` grows."""
+CANCELLED = "request cancelled"
+"""How the ``NetworkError`` of a cancelled request starts (the WIT has no variant for it)."""
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _BAD_HEADER_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -130,6 +135,7 @@ def send_request(
     *,
     credential: Credential | None = None,
     sleep: Callable[[float], object] = time.sleep,
+    cancellation: cancel.Cancellation | None = None,
 ) -> HttpResponse | RequestError | Denial:
     """Send ``spec`` through ``transport`` if ``policy`` allows its host, port and addresses.
 
@@ -138,6 +144,11 @@ def send_request(
     ``retry_on_status``; before retry n (1, 2, ...) it calls ``sleep(retry_delay_ms(base_delay_ms, n) /
     1000)``. Returns the first non-retryable outcome, or the last one when attempts run out. A policy
     refusal (first hop, a redirect, a resolved address) is returned as the ``Denial`` at once.
+
+    Once ``cancellation`` is cancelled (before or during the call), the result is a ``NetworkError``
+    starting with :data:`CANCELLED`, at once: the transport is woken, backoff waits end, a reply that
+    still arrives is dropped. A transport raising ``TransportCancelled`` (a replayed cancellation) gives
+    the same result.
     """
     problem = _url_problem(spec.url) or _request_problem(spec)
     if problem is not None:
@@ -146,10 +157,28 @@ def send_request(
     denial = _check_hop(policy, hop.url)
     if denial is not None:
         return denial
+    if cancellation is not None:
+        sleep = _cancellable_sleep(cancellation)
     try:
-        return _with_retries(hop, spec, policy, transport, sleep)
+        with cancel.active(cancellation):
+            outcome = _with_retries(hop, spec, policy, transport, sleep)
     except _GiveUp as stop:
         return stop.error
+    if cancellation is not None and cancellation.cancelled:  # a transport that could not be woken
+        return _cancelled(cancellation.reason)
+    return outcome
+
+
+def _cancellable_sleep(cancellation: cancel.Cancellation) -> Callable[[float], object]:
+    def sleep(seconds: float) -> None:
+        if cancellation.wait(seconds):
+            raise _GiveUp(_cancelled(cancellation.reason))
+
+    return sleep
+
+
+def _cancelled(reason: str) -> NetworkError:
+    return NetworkError(f"{CANCELLED}: {reason}" if reason else CANCELLED)
 
 
 def retry_delay_ms(base_delay_ms: int, retry: int) -> int:
@@ -189,14 +218,20 @@ def _attempt(
 ) -> HttpResponse | RequestError:
     """One attempt: the request and the redirects it leads to, within one timeout."""
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    cancellation = cancel.current()
     for redirects in range(MAX_REDIRECTS + 1):
         left = None if deadline is None else deadline - time.monotonic()
         if left is not None and left <= 0:
             return Timeout()
+        if cancellation is not None and cancellation.cancelled:
+            raise _GiveUp(_cancelled(cancellation.reason))
         try:
             response = transport.send(
                 hop.method, hop.url, hop.headers, hop.body, left, check_address=policy.check_address
             )
+        except TransportCancelled as stopped:
+            reason = cancellation.reason if cancellation is not None and cancellation.cancelled else ""
+            raise _GiveUp(_cancelled(reason or str(stopped).partition("cancelled: ")[2])) from None
         except TransportTimeout:
             return Timeout()
         except TransportRefused as refused:

@@ -18,12 +18,14 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
 
 from wasmind_nb.errors import WasmindError
+from wasmind_nb.host import cancel
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 _READ_CHUNK = 65_536
@@ -75,6 +77,10 @@ class TransportTimeout(TransportError):
 
 class TransportNetworkError(TransportError):
     """The exchange failed: no connection, TLS failure, malformed or cut-off response, ..."""
+
+
+class TransportCancelled(TransportNetworkError):
+    """The exchange was abandoned because its request was cancelled (``host.cancel``)."""
 
 
 class Transport(Protocol):
@@ -148,20 +154,26 @@ class UrllibTransport:
     ) -> HttpResponse:
         """See ``Transport.send``."""
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        cancellation = cancel.current()
         try:
             addresses = self._addresses(url, check_address)
             conn = self._connection(url, addresses, _time_left(deadline))
             try:
-                _send_head_and_body(conn, method, url, headers, body)
-                _arm(conn, deadline)
-                response = conn.getresponse()
-                data = self._read_body(conn, response, deadline)
+                with _abort_on_cancel(cancellation, conn):
+                    _send_head_and_body(conn, method, url, headers, body)
+                    _check_cancelled(cancellation, method, url)
+                    _arm(conn, deadline)
+                    response = conn.getresponse()
+                    data = self._read_body(conn, response, deadline)
             finally:
                 conn.close()
         except TimeoutError as exc:
+            _check_cancelled(cancellation, method, url)
             raise TransportTimeout(f"{method} {url} timed out") from exc
         except (OSError, http.client.HTTPException, UnicodeError) as exc:
+            _check_cancelled(cancellation, method, url)
             raise TransportNetworkError(f"{method} {url} failed: {_describe(exc)}") from exc
+        _check_cancelled(cancellation, method, url)
         received = tuple((name.lower(), _decode_value(value)) for name, value in response.getheaders())
         return HttpResponse(response.status, received, data)
 
@@ -289,6 +301,29 @@ def _request_target(url: str) -> str:
     parts = urlsplit(url)
     path = parts.path or "/"
     return f"{path}?{parts.query}" if parts.query else path
+
+
+@contextmanager
+def _abort_on_cancel(
+    cancellation: cancel.Cancellation | None, conn: http.client.HTTPConnection
+) -> Iterator[None]:
+    """Shut the connection's socket down if the request is cancelled: a blocked read returns at once."""
+    if cancellation is None:
+        yield
+        return
+
+    def abort() -> None:
+        sock = conn.sock
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+
+    with cancellation.on_cancel(abort):
+        yield
+
+
+def _check_cancelled(cancellation: cancel.Cancellation | None, method: str, url: str) -> None:
+    if cancellation is not None and cancellation.cancelled:
+        raise TransportCancelled(f"{method} {url} cancelled: {cancellation.reason}")
 
 
 def _arm(conn: http.client.HTTPConnection, deadline: float | None) -> None:

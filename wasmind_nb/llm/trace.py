@@ -39,6 +39,7 @@ from wasmind_nb.host.transport import (
     AddressCheck,
     HttpResponse,
     Transport,
+    TransportCancelled,
     TransportNetworkError,
     TransportRefused,
     TransportTimeout,
@@ -406,8 +407,8 @@ class ReplayTransport:
             message = str(error.get("message", "recorded failure"))
             if error.get("type") == "TransportRefused":
                 raise TransportRefused(str(error.get("target", "")), message)
-            kind = TransportTimeout if error.get("type") == "TransportTimeout" else TransportNetworkError
-            raise kind(message)
+            kinds = {"TransportTimeout": TransportTimeout, "TransportCancelled": TransportCancelled}
+            raise kinds.get(str(error.get("type")), TransportNetworkError)(message)
         return HttpResponse(
             int(exchange["status"]),
             tuple((str(name), str(value)) for name, value in exchange["response_headers"] or []),

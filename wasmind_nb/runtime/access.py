@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
+from wasmind_nb.host.cancel import Cancellation
 from wasmind_nb.host.command_grant import CommandGrant
 from wasmind_nb.host.context import CallContext
 from wasmind_nb.host.denial import Denial
@@ -56,6 +59,11 @@ class HostAccess:
         self.unsandboxed = unsandboxed
         self.commands = RunningCommands()
         self._record = record_denial
+        # the cancellation of every guest call that sent HTTP, with its scope and whether it is granted
+        # llm; weak, so a finished call's entry goes away with its context
+        self._calls: weakref.WeakKeyDictionary[Cancellation, tuple[str, bool]] = weakref.WeakKeyDictionary()
+        self._calls_lock = threading.Lock()
+        self._closed = False
         if unsandboxed:
             log.warning(
                 "[runtime] unsandboxed_commands = true: granted commands run outside the OS sandbox, "
@@ -84,13 +92,38 @@ class HostAccess:
             hosts = (*hosts, self.llm_grant_host)
         policy = HttpPolicy(hosts, caller.actor_name)
         credential = self.credential if caps.llm else None
-        outcome = send_request(spec, policy, self.transport, credential=credential)
+        with self._calls_lock:
+            self._calls[caller.cancellation] = (caller.scope, caps.llm)
+            if self._closed:
+                caller.cancellation.cancel("the runtime is shutting down")
+        outcome = send_request(
+            spec, policy, self.transport, credential=credential, cancellation=caller.cancellation
+        )
         if isinstance(outcome, Denial):
             return NetworkError(self._record(outcome.in_scope(caller.scope)))
         return outcome
 
+    def cancel_requests(self, scope: str, reason: str, *, llm_only: bool = False) -> int:
+        """Cancel the HTTP requests of the guest calls of ``scope`` in progress (with ``llm_only``: only
+        those of actors granted ``llm``, i.e. model calls); returns how many calls were cancelled.
+
+        A cancelled call's request in flight stops at once, and so does every later one of that call (see
+        ``host.cancel``); the actor's next call starts afresh.
+        """
+        with self._calls_lock:
+            calls = [c for c, (s, llm) in list(self._calls.items()) if s == scope and (llm or not llm_only)]
+        for cancellation in calls:
+            cancellation.cancel(reason)
+        return len(calls)
+
     def close(self) -> None:
-        """Kill every command still running (and everything it started); later commands are refused."""
+        """Kill every command still running (and everything it started), cancel every HTTP request in
+        flight; later commands are refused, later requests fail at once."""
+        with self._calls_lock:
+            self._closed = True
+            calls = list(self._calls.keys())
+        for cancellation in calls:
+            cancellation.cancel("the runtime is shutting down")
         self.commands.kill_all()
 
 

@@ -6,10 +6,10 @@ the host checks every guest broadcast before it reaches the bus (:func:`check_br
 
 * ``ExecuteToolCall`` only from an actor granted ``call_tools``; the runtime delivers it only inside the
   sender's scope (:data:`SCOPE_LOCAL`), so one agent's assistant never drives another agent's tools.
-* Messages addressed to an agent (the ``agent`` field of ``AddMessage``, ``SystemPromptContribution``,
-  ``RequestStatusUpdate``, ``QueueStatusChange``, ``CompactedConversation``) go to the sender's own scope,
-  or to an agent its ``message_agents`` grant names by relation: ``parent``, ``children``,
-  ``descendants`` or ``any``.
+* Messages addressed to an agent (the ``agent`` field of ``AddMessage``, ``Interrupt``,
+  ``SystemPromptContribution``, ``RequestStatusUpdate``, ``QueueStatusChange``, ``CompactedConversation``)
+  go to the sender's own scope, or to an agent its ``message_agents`` grant names by relation:
+  ``parent``, ``children``, ``descendants`` or ``any``.
 * The user's voice is granted separately: an ``AddMessage`` with role ``user`` may go to the agents below
   the sender that its grant covers (``children``, ``descendants``: a manager tasking its worker), to its
   own agent only with ``self``, and up or sideways only with ``any``. ``parent`` never covers it: a worker
@@ -30,9 +30,11 @@ from wasmind_nb.host.denial import Denial
 
 EXECUTE_TOOL_CALL = "wasmind.common.tools.ExecuteToolCall"
 ADD_MESSAGE = "wasmind.common.assistant.AddMessage"
+INTERRUPT = "wasmind.common.assistant.Interrupt"  # ours: {agent}; the assistant stops and waits for the user
 AGENT_ADDRESSED = frozenset(
     {
         ADD_MESSAGE,
+        INTERRUPT,
         "wasmind.common.assistant.SystemPromptContribution",
         "wasmind.common.assistant.RequestStatusUpdate",
         "wasmind.common.assistant.QueueStatusChange",
