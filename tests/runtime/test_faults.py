@@ -93,13 +93,13 @@ async def test_wait_idle_timeout_names_what_is_busy(make_config) -> None:
 
 async def test_failed_isolated_actors_free_their_store_at_once(make_config) -> None:
     async with Wasmind(make_config(CONFIG), progress=False) as mind:
-        lanes_before = len(mind.runtime._lanes)
+        lanes_before = len(mind.runtime.lanes)
         with pytest.raises(SpawnError):
             await mind.spawn_agent(["echo", "fragile"], name="doomed")
         victim = await mind.spawn_agent(["echo"], name="victim")
         await mind.broadcast("demo.Trap", None, scope=victim)
         await mind.wait_idle()
         # neither the trapped constructor's nor the trapped handler's store is kept, nor their lanes
-        assert len(mind.runtime._lanes) == lanes_before
+        assert len(mind.runtime.lanes) == lanes_before
         runtime = mind.runtime
-    assert all(lane.instance is None for lane in runtime._lanes.values())  # shutdown frees the rest
+    assert all(lane.instance is None for lane in runtime.lanes)  # shutdown frees the rest

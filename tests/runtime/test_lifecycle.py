@@ -170,10 +170,10 @@ async def test_actors_added_to_a_running_system_are_spawnable(make_config, actor
 
 async def test_exited_isolated_agents_leave_no_lanes_behind(make_config) -> None:
     async with Wasmind(make_config(SINGLE), progress=False) as mind:
-        lanes_before = len(mind.runtime._lanes)
+        lanes_before = len(mind.runtime.lanes)
         for i in range(5):
             scope = await mind.spawn_agent(["echo"], name=f"temp{i}")
             await mind.exit_agent(scope)
         await mind.wait_idle()
-        assert len(mind.runtime._lanes) == lanes_before
+        assert len(mind.runtime.lanes) == lanes_before
         assert mind.runtime.busy_report() == "nothing"
