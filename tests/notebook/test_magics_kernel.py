@@ -3,6 +3,7 @@ interrupts, and restarts. Nothing here measures time: each test observes what th
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -36,6 +37,7 @@ class Cell:
     msg_id: str
     status: str = ""
     outputs: list[dict[str, Any]] = field(default_factory=list)
+    comms: list[dict[str, Any]] = field(default_factory=list)  # widget messages (opened, updated, closed)
 
     @property
     def stdout(self) -> str:
@@ -89,6 +91,8 @@ class Kernel:
                 if content["execution_state"] == "idle" and owner is cell:
                     break
                 continue
+            if kind.startswith("comm_"):
+                owner.comms.append({"msg_type": kind, **content})
             if kind in ("stream", "display_data", "execute_result", "error"):
                 owner.outputs.append({"msg_type": kind, **content})
                 if owner is cell and on_output is not None:
@@ -153,6 +157,23 @@ def test_wait_blocks_until_idle_and_the_queued_cells_run_after_it(kernel: Kernel
     assert waiting.stdout.endswith("after wait\n")
     assert check.stdout == "idle 1\n"
     assert last.stdout == "third cell\n"
+
+
+def test_a_waiting_cell_shows_a_live_line_then_only_its_summary(kernel: Kernel) -> None:
+    kernel.ok("%wasmind start wasmind.toml")
+    kernel.ok("%wasmind spawn probe --name p")
+    cell = kernel.ok(f"{sleep_in_probe(2)}\n%wasmind wait")
+    # Saved output: the line's first state (the same however long the wait took), then the summary.
+    (line,) = [o for o in cell.outputs if o["msg_type"] == "display_data"]
+    assert "application/vnd.jupyter.widget-view+json" in line["data"]
+    assert line["data"]["text/plain"].startswith("Waiting")
+    assert "running" not in line["data"]["text/plain"]
+    assert cell.stdout.startswith("idle: 2 live agents, ")
+    # Live: widget updates say what runs; the line is closed when the wait ends.
+    updates = [c["data"].get("state", {}) for c in cell.comms if c["msg_type"] == "comm_msg"]
+    texts = [str(u["value"]).replace("\u2007", " ") for u in updates if isinstance(u.get("value"), str)]
+    assert any(re.search(r"running probe@\w+ on Command \(\d+ s\)", t) for t in texts), texts
+    assert updates[-1] == {"visibility": "hidden"}, updates
 
 
 def test_output_lands_in_the_cell_that_ran_the_magic(kernel: Kernel) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from wasmind_nb.errors import BuildError, WasmindError
 from wasmind_nb.host.engine import shared_engine
 from wasmind_nb.mind import AgentInfo, Wasmind
 from wasmind_nb.notebook import render
+from wasmind_nb.notebook.liveline import activity_text, live_line
 from wasmind_nb.notebook.loading import (
     cell_error,
     config_with_inline,
@@ -131,7 +132,8 @@ class Session:
             await load_actors(config.actors.values(), shared_engine(), cache, standalone=standalone)
             mind = Wasmind(config, seed=seed, progress=False, working_dir=workdir)
             try:
-                await mind.start()
+                async with live_line("Starting", _activity(mind)):
+                    await mind.start()
             except BaseException:
                 await _shutdown(mind)
                 raise
@@ -181,7 +183,7 @@ class Session:
         mind = self.current()
         faults_before = len(mind.faults)
         after = "the Wasmind keeps running (`%wasmind status` shows it)"
-        async with interruptible("%wasmind wait", after):
+        async with interruptible("%wasmind wait", after), live_line("Waiting", _activity(mind)):
             await mind.wait_idle(timeout)
         print(render.idle_text(mind.agents, len(mind.messages)))
         faults = mind.faults[faults_before:]
@@ -225,6 +227,21 @@ class Session:
         views, self.views = self.views, []
         for view in views:
             view.detach()
+
+
+def _activity(mind: Wasmind) -> Callable[[float], str]:
+    """What the live line of a waiting cell says about ``mind``."""
+
+    def describe(seconds: float) -> str:
+        try:
+            runtime = mind.runtime
+        except WasmindError:  # not started yet: its actors are loading
+            return f"loading actors ({seconds:.0f} s)"
+        queued, running = runtime.activity()
+        live = sum(1 for agent in runtime.agents.values() if agent.live)
+        return activity_text(live, len(runtime.messages), queued, running, seconds)
+
+    return describe
 
 
 async def _shutdown(mind: Wasmind) -> None:
