@@ -123,9 +123,15 @@ class ActorBase:
     """
 
     _handlers: dict[str, list[tuple[str, Any, bool]]]
+    _catch_all: bool | None = None
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, *, catch_all: bool | None = None, **kwargs: Any) -> None:
+        """``class Actor(ActorBase, catch_all=False)``: this class's ``handle_message`` or ``on_message``
+        override needs no message its ``@on`` handlers do not take, so the host may call it for those only
+        (by default an override means it wants every message). Subclasses inherit the choice."""
         super().__init_subclass__(**kwargs)
+        if catch_all is not None:
+            cls._catch_all = catch_all
         handlers: dict[str, list[tuple[str, Any, bool]]] = {}
         for klass in reversed(cls.__mro__):
             for name, attr in vars(klass).items():

@@ -70,7 +70,7 @@ CORRECTIONS = {
 }
 
 
-class Actor(ActorBase):
+class Actor(ActorBase, catch_all=False):
     """The assistant of one agent (scope)."""
 
     def setup(self) -> None:

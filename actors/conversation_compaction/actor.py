@@ -51,7 +51,7 @@ def last_assistant(messages: list[ChatMessage]) -> int | None:
     return None
 
 
-class Actor(ActorBase):
+class Actor(ActorBase, catch_all=False):
     """Watches the assistant of its own scope."""
 
     def setup(self) -> None:

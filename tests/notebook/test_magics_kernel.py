@@ -3,7 +3,6 @@ interrupts, and restarts. Nothing here measures time: each test observes what th
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil

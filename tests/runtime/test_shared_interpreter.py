@@ -13,6 +13,8 @@ from wasmind_nb.build import componentize
 from wasmind_nb.errors import BuildError, ConfigError
 from wasmind_nb.paths import cache_dir
 
+BUILTIN_ACTORS = Path(__file__).parents[2] / "actors"
+
 pytestmark = pytest.mark.anyio
 
 LAZY_IMPORTS = """\
@@ -96,6 +98,37 @@ async def test_a_catch_all_actor_still_hears_everything(tmp_path) -> None:
         await mind.broadcast("demo.Any", {})
         await mind.wait_idle()
         assert payloads(mind, "demo.Heard") == [["demo.Any"]]
+
+
+async def test_an_override_declared_not_catch_all_is_called_only_for_its_handlers(tmp_path) -> None:
+    source = (
+        "from wasmind_sdk import ActorBase, broadcast, on\n\n"
+        "class Actor(ActorBase, catch_all=False):\n"
+        "    def handle_message(self, message):\n"
+        "        broadcast('demo.Seen', [message.message_type])\n"
+        "        super().handle_message(message)\n\n"
+        "    @on('demo.Ping')\n"
+        "    def ping(self, payload, envelope):\n"
+        "        pass\n"
+    )
+    async with Wasmind(config_for(actor_folder(tmp_path, source)), progress=False) as mind:
+        assert mind.runtime.components["probe"].handled_types == ("demo.Ping",)
+        await mind.broadcast("demo.Other", {})
+        await mind.broadcast("demo.Ping", {})
+        await mind.wait_idle()
+        assert payloads(mind, "demo.Seen") == [["demo.Ping"]]
+
+
+async def test_every_builtin_sdk_actor_subscribes_by_its_handlers_alone() -> None:
+    """Derived, not copied: no built-in's manifest repeats its handlers' types, and none is a catch-all."""
+    names = sorted(p.name for p in BUILTIN_ACTORS.iterdir() if (p / "Wasmind.toml").is_file())
+    actors = "\n".join(f'[actors.{n}]\nsource = {{ builtin = "{n}" }}' for n in names)
+    config = Config.from_toml(f"starting_actors = []\n{actors}\n")
+    for name in names:
+        assert "listens_to" not in (BUILTIN_ACTORS / name / "Wasmind.toml").read_text(), name
+    async with Wasmind(config, progress=False) as mind:
+        catch_all = [n for n in names if mind.runtime.components[n].handled_types is None]
+    assert catch_all == []
 
 
 async def test_a_syntax_error_names_the_actors_file_and_line_without_internal_frames(tmp_path) -> None:

@@ -70,10 +70,12 @@ def _subscriptions(actor_class: Any) -> dict[str, Any]:
 
     if not (isinstance(actor_class, type) and issubclass(actor_class, ActorBase)):
         return {"message_types": None, "catch_all": True}
-    catch_all = (
-        actor_class.on_message is not ActorBase.on_message
-        or actor_class.handle_message is not ActorBase.handle_message
-    )
+    catch_all = getattr(actor_class, "_catch_all", None)
+    if catch_all is None:  # not declared: an override may want anything
+        catch_all = (
+            actor_class.on_message is not ActorBase.on_message
+            or actor_class.handle_message is not ActorBase.handle_message
+        )
     return {"message_types": sorted(actor_class._handlers), "catch_all": catch_all}
 
 
