@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from wasmind_nb.config.prices import ModelPrice
+
 LLMMode = Literal["auto", "embedded", "remote", "record", "replay"]
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 API_KEY_MESSAGE = (
@@ -49,6 +51,8 @@ class LLMSettings(_Settings):
     trace: str | None = None
     redact_headers: list[str] = Field(default_factory=list)
     """Extra header names whose values traces never keep (the credential headers always are)."""
+    prices: dict[str, ModelPrice] = Field(default_factory=dict)
+    """Model name -> its price, for the cost in the usage figures (docs/config.md)."""
 
     @model_validator(mode="before")
     @classmethod
