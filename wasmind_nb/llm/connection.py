@@ -2,11 +2,13 @@
 
 * ``embedded`` (the default when no ``base_url`` is set): start the loopback :class:`EmbeddedLLM` with the
   configured script (or the one passed to ``Wasmind(llm=...)``, or a default that explains itself).
+* ``local`` (the default when ``local`` is set): start llama.cpp's ``llama-server`` on loopback for the
+  GGUF file ``local.model`` (:class:`~wasmind_nb.llm.local_server.LocalServer`) and stop it at ``close``.
 * ``remote``: use ``base_url``; the API key is read from the ``api_key_env`` variable into
   :attr:`LLMConnection.credential`, which the runtime hands to ``send_request`` for actors granted
   ``llm`` only. It is added to ``<base_url>/v1/chat/completions`` on that exact origin, never after a
   redirect, replacing any ``Authorization`` the actor set, so actors never see it and traces never hold it.
-* ``record``: as embedded/remote, and every exchange is appended to the ``trace`` file.
+* ``record``: as embedded/local/remote, and every exchange is appended to the ``trace`` file.
 * ``replay``: answer every request from the ``trace`` file, with no server and no network. Actors are
   told the recorded run's base URL (nothing listens there; the replay answers first), so a replayed
   run's messages are the recorded run's, byte for byte.
@@ -27,6 +29,7 @@ from wasmind_nb.errors import ConfigError
 from wasmind_nb.host.credential import Credential, origin_of
 from wasmind_nb.host.netpolicy import host_port
 from wasmind_nb.host.transport import Transport, UrllibTransport
+from wasmind_nb.llm.local_server import LocalServer
 from wasmind_nb.llm.script import FunctionScript, Reply, Script, as_script, load_script
 from wasmind_nb.llm.server import EmbeddedLLM
 from wasmind_nb.llm.trace import RecordingTransport, ReplayTransport
@@ -63,6 +66,7 @@ class LLMConnection:
     models: list[str]
     mode: str
     server: EmbeddedLLM | None = None
+    local: LocalServer | None = None
     recorder: RecordingTransport | None = None
     replay: ReplayTransport | None = None
     secret_env: tuple[str, ...] = field(default_factory=tuple)
@@ -72,6 +76,8 @@ class LLMConnection:
     def close(self) -> None:
         if self.server is not None:
             self.server.stop()
+        if self.local is not None:
+            self.local.stop()
         if self.recorder is not None:
             self.recorder.close()
 
@@ -95,7 +101,7 @@ def connect(
     """
     mode = settings.mode
     if mode == "auto":
-        mode = "remote" if settings.base_url else "embedded"
+        mode = "local" if settings.local else "remote" if settings.base_url else "embedded"
     secret_env = (settings.api_key_env,) if settings.api_key_env else ()
     extra = tuple(settings.redact_headers)
     if mode == "replay":
@@ -108,18 +114,25 @@ def connect(
         return LLMConnection(
             replay,
             base_url,
-            list(settings.models),
+            _local_models(settings),
             mode,
             replay=replay,
             secret_env=secret_env,
             grant_host=grant_for(base_url),
         )
 
+    if mode == "record" and not settings.trace:
+        raise ConfigError("mode 'record' needs a trace file", file=source, key="llm.trace")
     transport: Transport = UrllibTransport()
     server = None
+    local = None
     credential = None
-    use_embedded = mode == "embedded" or (mode == "record" and not settings.base_url)
-    if use_embedded:
+    use_embedded = mode == "embedded" or (mode == "record" and not settings.base_url and not settings.local)
+    if settings.local is not None:
+        local = LocalServer(settings.local, source=source)
+        base_url = local.start()
+        models = _local_models(settings)
+    elif use_embedded:
         chosen = as_script(script) if script is not None else None
         if chosen is None:
             chosen = load_script(settings.script) if settings.script else default_script()
@@ -142,9 +155,16 @@ def connect(
             credential = Credential.bearer(base_url, key)
     recorder = None
     if mode == "record":
-        if not settings.trace:
-            raise ConfigError("mode 'record' needs a trace file", file=source, key="llm.trace")
-        recorder = RecordingTransport(transport, settings.trace, secret_env=secret_env, redact_headers=extra)
+        assert settings.trace is not None
+        try:
+            recorder = RecordingTransport(
+                transport, settings.trace, secret_env=secret_env, redact_headers=extra
+            )
+        except BaseException:  # nothing of a failed connect keeps running
+            for started in (server, local):
+                if started is not None:
+                    started.stop()
+            raise
         transport = recorder
     return LLMConnection(
         transport,
@@ -152,8 +172,15 @@ def connect(
         models,
         mode,
         server=server,
+        local=local,
         recorder=recorder,
         secret_env=secret_env,
         credential=credential,
         grant_host=grant_for(base_url),
     )
+
+
+def _local_models(settings: LLMSettings) -> list[str]:
+    """The models announced to actors: the local model's served name first (when local), then ``models``."""
+    served = [settings.local.served_name] if settings.local is not None else []
+    return served + [name for name in settings.models if name not in served]
