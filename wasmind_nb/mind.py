@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -18,7 +18,7 @@ import networkx as nx
 
 from wasmind_nb.build.loader import LoadedActor, load_all
 from wasmind_nb.config import ActorSpec, Capabilities, Config
-from wasmind_nb.errors import IdleTimeout, WasmindError
+from wasmind_nb.errors import IdleTimeout, SpawnError, WasmindError
 from wasmind_nb.host.bytelists import check_size
 from wasmind_nb.host.denial import Denial
 from wasmind_nb.host.engine import shared_engine
@@ -29,6 +29,8 @@ from wasmind_nb.runtime.core import CONTEXT_SENDER, Runtime
 from wasmind_nb.runtime.events import ActorFault, Envelope, RuntimeEvent
 from wasmind_nb.runtime.guard import INTERRUPT
 from wasmind_nb.runtime.ids import ROOT_SCOPE
+from wasmind_nb.runtime.state import Agent
+from wasmind_nb.usage import Pricing, Usage, UsageLedger, UsageRow, total
 from wasmind_sdk.host import encode_payload
 from wasmind_sdk.llm_types import UserMessage
 from wasmind_sdk.messages import AddMessage, Exit, encode
@@ -40,7 +42,13 @@ _FAILED_START_CLOSE_S = 5.0
 
 @dataclass(frozen=True)
 class AgentInfo:
-    """A snapshot of one agent: ``state`` is spawning, running, exiting, exited or failed."""
+    """A snapshot of one agent: ``state`` is spawning, running, exiting, exited or failed.
+
+    An agent is ``failed`` when it failed to spawn or when every one of its actors has failed (trapped)
+    since: nothing of it can answer any more. An agent some of whose actors failed keeps its state and
+    lists them in ``failed_actors``; :attr:`state_text` says both (``running, 1 actor failed``).
+    ``usage`` counts its model calls (``mind.usage()`` splits them by model).
+    """
 
     scope: str
     name: str
@@ -48,10 +56,31 @@ class AgentInfo:
     actors: tuple[str, ...]
     state: str
     error: str | None
+    failed_actors: tuple[str, ...] = ()
+    usage: Usage = field(default_factory=Usage)
 
     @property
     def alive(self) -> bool:
         return self.state in ("spawning", "running")
+
+    @property
+    def state_text(self) -> str:
+        """The state as shown by ``%wasmind status`` and the view: ``running, 1 actor failed``."""
+        if self.state == "failed" or not self.failed_actors:
+            return self.state
+        n = len(self.failed_actors)
+        return f"{self.state}, {n} actor{'s' if n > 1 else ''} failed"
+
+
+def agent_info(agent: Agent, usage: Usage) -> AgentInfo:
+    """The snapshot of a runtime agent, its state derived as :class:`AgentInfo` documents."""
+    failed = [actor for actor in agent.actors if actor.state == "failed"]
+    state, error = agent.state, agent.error
+    if agent.state != "failed" and failed and len(failed) == len(agent.actors):
+        first = (failed[0].error or "trap").strip().splitlines()
+        state, error = "failed", f"actor '{failed[0].name}' failed: {first[0] if first else 'trap'}"
+    names = tuple(actor.name for actor in failed)
+    return AgentInfo(agent.scope, agent.name, agent.parent, agent.actor_names, state, error, names, usage)
 
 
 def _payload_bytes(payload: Any) -> bytes:
@@ -89,6 +118,8 @@ class Wasmind:
         self._engine = shared_engine()
         self._stopped = False
         self._ticker_held = False
+        self._ledger = UsageLedger()
+        self._pricing: tuple[Config, Pricing] | None = None
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -197,7 +228,10 @@ class Wasmind:
         constructor); nothing of a failed agent is left running.
         """
         names = [actor_names] if isinstance(actor_names, str) else list(actor_names)
-        agent = self.runtime.spawn(names, name or "+".join(names), parent=parent or ROOT_SCOPE)
+        name = name or "+".join(names)
+        parent = parent or ROOT_SCOPE
+        self._check_unique_name(name, parent)
+        agent = self.runtime.spawn(names, name, parent=parent)
         return await asyncio.wrap_future(agent.ready)
 
     async def add_actor(self, spec: ActorSpec, *, loaded: LoadedActor | None = None) -> None:
@@ -255,6 +289,20 @@ class Wasmind:
         """Call ``callback(batch)`` on the loop thread for every batch of new events; returns unsubscribe."""
         return self.runtime.observe(callback)
 
+    def _check_unique_name(self, name: str, parent: str) -> None:
+        """Names are unique among the live children of a parent, so that a name finds one agent."""
+        for agent in list(self.runtime.agents.values()):
+            if agent.parent == parent and agent.name == name and agent.starting_or_running:
+                raise SpawnError(
+                    f"an agent named '{name}' already runs under {self._label(parent)} "
+                    f"(scope {agent.scope}): "
+                    f"exit it first (`await mind.exit_agent('{agent.scope}')`) or choose another name"
+                )
+
+    def _label(self, scope: str) -> str:
+        agent = self.runtime.agents.get(scope)
+        return f"'{agent.name}' ({scope})" if agent is not None else scope
+
     def _check_scope(self, scope: str) -> None:
         if scope not in self.runtime.agents:
             known = ", ".join(sorted(self.runtime.agents)) or "none"
@@ -269,10 +317,34 @@ class Wasmind:
     @property
     def agents(self) -> dict[str, AgentInfo]:
         """Every agent so far (live and exited), by scope."""
+        pricing = self._update_usage()
         return {
-            scope: AgentInfo(a.scope, a.name, a.parent, a.actor_names, a.state, a.error)
+            scope: agent_info(a, self._ledger.of(scope, pricing))
             for scope, a in list(self.runtime.agents.items())
         }
+
+    @property
+    def pricing(self) -> Pricing:
+        """The model of each actor and the prices of ``[llm] prices`` (follows ``mind.config``)."""
+        if self._pricing is None or self._pricing[0] is not self.config:
+            self._pricing = (self.config, Pricing(self.config.actors, self.config.llm.prices))
+        return self._pricing[1]
+
+    def _update_usage(self) -> Pricing:
+        pricing = self.pricing
+        self._ledger.update(self.runtime.messages, pricing)
+        return pricing
+
+    def usage(self) -> list[UsageRow]:
+        """Token usage as plain rows: one per agent and model it called (scope, name, model, calls,
+        prompt, completion and total tokens, cost in US dollars or ``None`` without a price)."""
+        pricing = self._update_usage()
+        names = {scope: a.name for scope, a in list(self.runtime.agents.items())}
+        return self._ledger.rows(names, pricing)
+
+    def total_usage(self) -> Usage:
+        """Every agent's usage together (``cost`` is ``None`` unless every call's model has a price)."""
+        return total(Usage(r.calls, r.prompt_tokens, r.completion_tokens, r.cost) for r in self.usage())
 
     @property
     def faults(self) -> list[ActorFault]:
@@ -313,13 +385,25 @@ class Wasmind:
         return graph.subgraph(n for n, alive in graph.nodes(data="alive") if alive).copy()
 
     def scope_of(self, name_or_scope: str) -> str:
-        """The scope of an agent given its scope or its (unique) name."""
-        agents = self.agents
-        if name_or_scope in agents:
+        """The scope of an agent given its scope or its name.
+
+        A name finds the live agent of that name (names are unique among a parent's live children), else
+        the latest spawned one that ended. ``parent/name`` (names or scopes) picks among namesakes of
+        several parents.
+        """
+        agents = list(self.runtime.agents.values())
+        if name_or_scope in self.runtime.agents:
             return name_or_scope
-        matches = [info.scope for info in agents.values() if info.name == name_or_scope]
-        if len(matches) == 1:
-            return matches[0]
+        parent, _, name = name_or_scope.rpartition("/")
+        matches = [a for a in agents if a.name == name]
+        if parent:
+            matches = [a for a in matches if a.parent == self.scope_of(parent)]
+        live = [a for a in matches if a.starting_or_running]
+        if len(live) == 1 or (not live and matches):
+            return (live or matches)[-1].scope
         if not matches:
             raise WasmindError(f"no agent named or scoped '{name_or_scope}'")
-        raise WasmindError(f"several agents are named '{name_or_scope}': {', '.join(matches)}; use a scope")
+        where = ", ".join(f"{a.scope} (under {self._label(a.parent or ROOT_SCOPE)})" for a in live)
+        raise WasmindError(
+            f"several live agents are named '{name_or_scope}': {where}; use a scope or 'parent/{name}'"
+        )

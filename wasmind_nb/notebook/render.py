@@ -14,6 +14,7 @@ from typing import Any
 from wasmind_nb.config import Capabilities
 from wasmind_nb.mind import AgentInfo
 from wasmind_nb.runtime.events import ActorFault
+from wasmind_nb.usage import Usage, total
 
 _COMMON = "wasmind.common."
 
@@ -50,7 +51,8 @@ def html_table(header: Sequence[str], rows: Iterable[Sequence[str]], *, css_clas
 
 
 class StatusTable:
-    """``%wasmind status``: one row per agent (scope, name, state, actors), as text and HTML."""
+    """``%wasmind status``: one row per agent (scope, name, state, actors, and its model usage if any
+    agent called a model), as text and HTML."""
 
     HEADER = ("scope", "name", "state", "actors")
 
@@ -63,10 +65,17 @@ class StatusTable:
         grants: Mapping[str, Capabilities] | None = None,
         denials: int = 0,
     ) -> None:
-        self.rows = [(a.scope, a.name, a.state, ", ".join(a.actors)) for a in agents.values()]
+        used_models = any(a.usage.calls for a in agents.values())
+        self.header = (*self.HEADER, "usage") if used_models else self.HEADER
+        self.rows = [
+            (a.scope, a.name, a.state_text, ", ".join(a.actors), *([_usage(a.usage)] if used_models else []))
+            for a in agents.values()
+        ]
         live = sum(1 for a in agents.values() if a.alive)
         where = "running" if running else "stopped"
         self.caption = f"Wasmind {where}: {plural(live, 'live agent')}, {plural(messages, 'message')}"
+        if used_models:
+            self.caption += f", {total(a.usage for a in agents.values())}"
         if denials:
             self.caption += f", {plural(denials, 'denial')} (`mind.denials`)"
         used = {name for a in agents.values() for name in a.actors}
@@ -76,27 +85,38 @@ class StatusTable:
         self.grants = "; ".join(f"{name}: {grants[name].summary()}" for name in shown) if grants else ""
 
     def __repr__(self) -> str:
-        text = f"{self.caption}\n{text_table(self.HEADER, self.rows)}"
+        text = f"{self.caption}\n{text_table(self.header, self.rows)}"
         return f"{text}\ngrants: {self.grants}" if self.grants else text
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(repr(self))
 
     def _repr_html_(self) -> str:
-        table = html_table(self.HEADER, self.rows, css_class="wasmind-status")
+        table = html_table(self.header, self.rows, css_class="wasmind-status")
         grants = f"<div>grants: {escape(self.grants)}</div>" if self.grants else ""
         return f"<div class='wasmind-status'><div><b>{escape(self.caption)}</b></div>{table}{grants}</div>"
 
 
-def timeline_text(rows: Sequence[Any], total: int, last: int) -> str:
+def _usage(usage: Usage) -> str:
+    """An agent's usage cell: empty when it called no model."""
+    return str(usage) if usage.calls else ""
+
+
+def timeline_text(rows: Sequence[Any], total: int, last: int, *, filtered: bool = False) -> str:
     """The text fallback of ``%wasmind timeline``: the last ``last`` rows (scope, #, type, from actor).
 
-    ``rows`` are ``AgentView`` message rows (``MessageRow``); ``total`` counts every message they come from.
+    ``rows`` are ``AgentView`` message rows (``MessageRow``) that passed the filters, ``total`` counts
+    every message; with ``filtered``, the heading says how many match (``0 of 16 messages match``).
     """
     shown = rows[-last:] if last > 0 else []
-    what = (
-        f"last {len(shown)} of {plural(total, 'message')}" if len(shown) < total else plural(total, "message")
-    )
+    if filtered and len(shown) < len(rows):
+        what = f"last {len(shown)} of {len(rows)} matching messages ({total} in all)"
+    elif filtered:
+        what = f"{len(rows)} of {plural(total, 'message')} match"
+    elif len(shown) < total:
+        what = f"last {len(shown)} of {plural(total, 'message')}"
+    else:
+        what = plural(total, "message")
     if not shown:
         return f"Wasmind timeline: {what}"
     table = text_table(
