@@ -14,13 +14,16 @@ from typing import Any
 
 import pytest
 
+from wasmind_nb.config import Config
 from wasmind_nb.notebook.widget import (
     A_DETAIL,
+    A_FAILED,
     A_FAULTS,
     A_NAME,
     A_PARENT,
     A_STATE,
     A_STATUS,
+    A_USAGE,
     FLAG_CUT,
     FLAG_REPLAY,
     M_FLAGS,
@@ -34,6 +37,7 @@ from wasmind_nb.notebook.widget import (
     status_of,
 )
 from wasmind_nb.runtime.events import ActorFault, AgentEvent, Envelope, RuntimeEvent
+from wasmind_nb.usage import RESPONSE_TYPE, Pricing
 
 ROOT = "000000"
 STATUS = "wasmind.common.assistant.StatusUpdate"
@@ -541,7 +545,8 @@ def test_resync_request_returns_a_snapshot_of_everything() -> None:
 def test_filters_agree_with_the_front_end_cases() -> None:
     cases = json.loads(FILTER_CASES.read_text())
     for case in cases["cases"]:
-        got = [row[M_SEQ] for row in cases["rows"] if message_matches(row, **case["filter"])]
+        pairs = [tuple(pair) for pair in cases.get("agents", [])]
+        got = [row[M_SEQ] for row in cases["rows"] if message_matches(row, **case["filter"], agents=pairs)]
         assert got == case["seqs"], case
 
 
@@ -561,3 +566,95 @@ def test_filtered_messages_use_the_synced_filters() -> None:
         (1, "wasmind.common.assistant.AddMessage", "send_message")
     ]
     assert (view.filter_scope, view.filter_type, view.filter_actor) == ("", "", "SEND")
+
+
+# -- issue 12: faults at creation, failed agents, usage, name and text filters -----------------------
+
+
+class FaultyMind(FakeMind):
+    """A source whose ``faults`` list, like ``Wasmind.faults``, holds the very objects it emitted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.faults: list[ActorFault] = []
+
+    def emit(self, *events: RuntimeEvent) -> None:
+        self.faults.extend(e for e in events if isinstance(e, ActorFault))
+        super().emit(*events)
+
+
+def test_a_view_created_after_a_crash_shows_the_fault() -> None:
+    mind = FaultyMind()
+    mind.emit(spawned("aaaaaa", "boom", actors=("echo",)))
+    mind.emit(spawned("bbbbbb", "calm", actors=("echo", "probe")))
+    mind.emit(ActorFault("aaaaaa", "echo", "ValueError: trap requested\nmore"))
+    mind.emit(ActorFault("bbbbbb", "probe", "trap"))
+    mind.agents["aaaaaa"]["state"] = "failed"  # what Wasmind.agents says of an agent whose actors all failed
+    view, _loop, _ = make_view(mind)
+    rows = {row[0]: row for row in view.agents}
+    assert rows["aaaaaa"][A_FAULTS] == 1 and rows["aaaaaa"][A_STATE] == "failed"
+    assert (rows["bbbbbb"][A_FAULTS], rows["bbbbbb"][A_FAILED], rows["bbbbbb"][A_STATE]) == (1, 1, "live")
+    assert [f[:2] for f in view.faults] == [["aaaaaa", "echo"], ["bbbbbb", "probe"]]
+    # The observer may deliver a fault the history already held: it is counted once.
+    for observer in mind.observers:
+        observer([mind.faults[0]])
+    view.flush()
+    assert {row[0]: row[A_FAULTS] for row in view.agents}["aaaaaa"] == 1
+    assert len(view.faults) == 2
+
+
+def test_an_agent_whose_actors_all_failed_is_failed_even_after_it_exits() -> None:
+    state = ViewState()
+    state.apply(
+        [
+            spawned("aaaaaa", "pair", actors=("echo", "probe")),
+            ActorFault("aaaaaa", "echo", "first\nsecond"),
+            ActorFault("aaaaaa", "probe", "restarted after a trap in its pool", True),
+        ]
+    )
+    (_, row) = state.agents
+    assert (row[A_STATE], row[A_FAILED], row[A_FAULTS]) == ("live", 1, 2)  # a restart is no failure
+    state.apply([ActorFault("aaaaaa", "probe", "trap")])
+    assert (row[A_STATE], row[A_DETAIL], row[A_FAILED]) == ("failed", "actor 'echo' failed: first", 2)
+    state.apply([AgentEvent("exited", "aaaaaa", "pair", ROOT, ("echo", "probe"))])
+    assert row[A_STATE] == "failed"
+
+
+def test_agent_rows_count_model_usage_and_cost() -> None:
+    config = Config.from_toml(
+        'starting_actors = []\n[actors.assistant]\nsource = { builtin = "assistant" }\n'
+        'config = { model_name = "m" }\n[actors.other]\nsource = { builtin = "assistant" }\n'
+        'config = { model_name = "free" }\n'
+        '[llm]\nprices = { "m" = { input_per_mtok = 2.0, output_per_mtok = 10.0 } }\n'
+    )
+    state = ViewState(pricing=Pricing(config.actors, config.llm.prices))
+
+    def response(seq: int, prompt: int, completion: int, actor: str = "assistant") -> Envelope:
+        usage = {"prompt_tokens": prompt, "completion_tokens": completion}
+        payload = json.dumps({"message": {"content": "hi"}, "usage": usage}).encode()
+        return Envelope(seq, f"r:{seq}", RESPONSE_TYPE, actor, "aaaaaa", payload)
+
+    state.apply([spawned("aaaaaa", "coder"), response(0, 1000, 100), response(1, 500, 50)])
+    row = state.agents[state.index["aaaaaa"]]
+    assert row[A_USAGE] == [2, 1500, 150, pytest.approx((1500 * 2 + 150 * 10) / 1e6)]
+    state.apply([response(2, 10, 1, actor="other")])  # a model without a price: the cost is unknown
+    assert row[A_USAGE] == [3, 1510, 151, None]
+    assert ViewState().agents == [] and ViewState()._agent("x")[A_USAGE] == [0, 0, 0, None]
+
+
+def test_the_scope_filter_takes_an_agent_name_and_search_looks_in_payloads() -> None:
+    mind = FakeMind()
+    view, _loop, _ = make_view(mind)
+    mind.emit(spawned("aaaaaa", "Coder"), spawned("bbbbbb", "reviewer"))
+    mind.say(STATUS, {"status": {"Processing": {}}}, "aaaaaa")
+    mind.say("wasmind.common.assistant.AddMessage", {"agent": "aaaaaa", "text": "Make it GREET"}, ROOT)
+    mind.say("custom.Note", {"text": "greetings"}, "bbbbbb")
+    view.filter(scope="coder")
+    assert [m.seq for m in view.filtered_messages()] == [0, 1]
+    view.filter(scope="reviewer", text="GREET")
+    assert [m.seq for m in view.filtered_messages()] == [2]
+    view.filter(scope="", text="greet")
+    assert [m.seq for m in view.filtered_messages()] == [1, 2]
+    assert view.filter_text == "greet" and view.message_count == 3
+    view.filter(text="absent")
+    assert view.filtered_messages() == []

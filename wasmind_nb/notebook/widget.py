@@ -8,7 +8,8 @@ for them; the front end applies the same delta to its copy.
 
 Rows (positions are shared with ``js/src/format.js``):
 
-- agent: ``[scope, name, parent, state, status, detail, actors, faults]``
+- agent: ``[scope, name, parent, state, status, detail, actors, faults, usage, failed]``, ``usage`` being
+  ``[calls, prompt_tokens, completion_tokens, cost or None]`` and ``failed`` how many actors failed
 - message: ``[seq, id, type, actor, scope, target, text, size, flags]``
 - fault: ``[scope, actor, error, restarted]``
 """
@@ -27,8 +28,10 @@ from typing import Any, NamedTuple, Protocol
 import anywidget
 import traitlets
 
+from wasmind_nb.notebook.filters import MessageFilter, message_matches
 from wasmind_nb.notebook.snapshot import render_html, summary_text
 from wasmind_nb.runtime.events import ROOT_SCOPE, ActorFault, AgentEvent, Envelope, RuntimeEvent
+from wasmind_nb.usage import RESPONSE_TYPE, Pricing, response_tokens
 
 __all__ = ["AgentSource", "AgentView", "MessageRow", "ViewState", "message_matches", "status_of"]
 
@@ -49,7 +52,7 @@ FLAG_CUT = 1
 FLAG_REPLAY = 2
 
 # Agent and message row positions.
-A_SCOPE, A_NAME, A_PARENT, A_STATE, A_STATUS, A_DETAIL, A_ACTORS, A_FAULTS = range(8)
+A_SCOPE, A_NAME, A_PARENT, A_STATE, A_STATUS, A_DETAIL, A_ACTORS, A_FAULTS, A_USAGE, A_FAILED = range(10)
 M_SEQ, M_ID, M_TYPE, M_ACTOR, M_SCOPE, M_TARGET, M_TEXT, M_SIZE, M_FLAGS = range(9)
 
 Callback = Callable[[list[RuntimeEvent]], None]
@@ -72,6 +75,9 @@ class AgentSource(Protocol):
     def messages(self) -> Sequence[Envelope]:
         """Every envelope so far, in bus order."""
         ...
+
+    # Optional: ``faults`` (``ActorFault`` so far, shown by a view created later) and ``pricing`` (a
+    # ``wasmind_nb.usage.Pricing``: the model of each actor and its price, for the cost figures).
 
 
 class Clock(Protocol):
@@ -131,17 +137,6 @@ def _short(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def message_matches(row: Sequence[Any], scope: str = "", type: str = "", actor: str = "") -> bool:
-    """The timeline filter (same as the front end's): scope equals the sender or target scope; type and
-    actor are case-insensitive substrings of the message type and the sender actor id."""
-    scope, type, actor = scope.strip(), type.strip().lower(), actor.strip().lower()
-    if scope and scope not in (row[M_SCOPE], row[M_TARGET]):
-        return False
-    if type and type not in row[M_TYPE].lower():
-        return False
-    return not actor or actor in row[M_ACTOR].lower()
-
-
 def _field(info: Any, name: str, default: Any = None) -> Any:
     if isinstance(info, Mapping):
         return info.get(name, default)
@@ -151,9 +146,18 @@ def _field(info: Any, name: str, default: Any = None) -> Any:
 class ViewState:
     """The rows the widget shows, and the delta produced by applying a batch of runtime events."""
 
-    def __init__(self, *, max_messages: int | None = 200_000, payload_preview: int = 2048) -> None:
+    def __init__(
+        self,
+        *,
+        max_messages: int | None = 200_000,
+        payload_preview: int = 2048,
+        pricing: Pricing | None = None,
+    ) -> None:
         self.max_messages = max_messages
         self.payload_preview = payload_preview
+        self.pricing = pricing
+        self._failed: dict[str, dict[str, str]] = {}  # scope -> failed actor -> first line of its error
+        self._history_faults: set[int] = set()  # ids of the source's faults read at attach time
         self.agents: list[list[Any]] = []
         self.messages: list[list[Any]] = []
         self.faults: list[list[Any]] = []
@@ -166,8 +170,9 @@ class ViewState:
 
     @classmethod
     def from_source(cls, source: AgentSource, **options: Any) -> ViewState:
-        """The state of a running (or finished) system: its message history, then its agent table."""
-        state = cls(**options)
+        """The state of a running (or finished) system: its message history, its agent table, its faults."""
+        pricing = getattr(source, "pricing", None)
+        state = cls(**options, pricing=pricing if isinstance(pricing, Pricing) else None)
         state.apply(source.messages)
         infos = source.agents
         for scope, info in infos.items():
@@ -181,8 +186,20 @@ class ViewState:
         for row in state.agents:
             if row[A_SCOPE] not in infos and row[A_SCOPE] != ROOT_SCOPE and row[A_STATE] != "failed":
                 row[A_STATE] = "exited"
+        # Faults so far: the red rings and agent records of a view created after an actor crashed.
+        faults = list(getattr(source, "faults", None) or ())
+        state.apply(faults)
+        state._history_faults = {id(fault) for fault in faults}
         state.take_delta()
         return state
+
+    def scopes_named(self, text: str) -> frozenset[str]:
+        """The scopes a scope filter ``text`` means: that scope, and every agent named so (any case)."""
+        text = text.strip()
+        if not text:
+            return frozenset()
+        lower = text.lower()
+        return frozenset([text, *(row[A_SCOPE] for row in self.agents if row[A_NAME].lower() == lower)])
 
     def apply(self, events: Iterable[RuntimeEvent]) -> None:
         """Applies events to the rows, recording what changed for the next delta."""
@@ -218,7 +235,7 @@ class ViewState:
         if parent is not None and parent != scope and parent not in self.index:
             self._agent(parent)
         name = "root" if scope == ROOT_SCOPE else ""
-        row: list[Any] = [scope, name, parent, "unknown", "", "", [], 0]
+        row: list[Any] = [scope, name, parent, "unknown", "", "", [], 0, [0, 0, 0, None], 0]
         self.index[scope] = len(self.agents)
         self.agents.append(row)
         self._touch(scope)
@@ -245,13 +262,32 @@ class ViewState:
         row[A_STATE] = _STATES.get(event.change, event.change)
         if event.change == "failed" and event.error:
             row[A_DETAIL] = _short(event.error)
+        self._settle(row)
 
     def _fault(self, fault: ActorFault) -> None:
+        if id(fault) in self._history_faults:
+            self._history_faults.discard(id(fault))
+            return  # read with the history at attach time, then delivered again
         row = self._agent(fault.scope)
         row[A_FAULTS] += 1
+        if not fault.restarted:
+            first = fault.error.strip().splitlines()
+            self._failed.setdefault(fault.scope, {})[fault.actor] = first[0] if first else "trap"
+            row[A_FAILED] = len(self._failed[fault.scope])
+            self._settle(row)
         self._touch(fault.scope)
         self.faults.append([fault.scope, fault.actor, fault.error, fault.restarted])
         self._new_faults += 1
+
+    def _settle(self, row: list[Any]) -> None:
+        """An agent all of whose actors failed is failed (as ``AgentInfo`` says), even once it exits."""
+        failed = self._failed.get(row[A_SCOPE])
+        if not failed or row[A_STATE] == "failed" or not row[A_ACTORS]:
+            return
+        if all(actor in failed for actor in row[A_ACTORS]):
+            actor = row[A_ACTORS][0]
+            row[A_STATE] = "failed"
+            row[A_DETAIL] = _short(f"actor '{actor}' failed: {failed[actor]}")
 
     def _envelope(self, env: Envelope) -> None:
         if env.seq <= self.last_seq:
@@ -267,6 +303,8 @@ class ViewState:
         if env.message_type == STATUS_TYPE:
             row[A_STATUS], row[A_DETAIL] = status_of(parsed)
             self._touch(env.from_scope)
+        elif env.message_type == RESPONSE_TYPE and not env.replay:
+            self._count_usage(row, env)
         elif env.message_type == SPAWNED_TYPE and isinstance(parsed, dict) and target:
             child = self._agent(target, parent=parsed.get("parent_agent"))
             self._describe(
@@ -292,6 +330,18 @@ class ViewState:
             ]
         )
         self._new_messages += 1
+
+    def _count_usage(self, row: list[Any], env: Envelope) -> None:
+        """Adds a model call's tokens (and cost, with a price for its model) to the sender's row."""
+        tokens = response_tokens(env.payload)
+        if tokens is None:
+            return
+        pricing = self.pricing
+        cost = pricing.cost(pricing.model(env.from_actor_id), *tokens) if pricing is not None else None
+        calls, prompt, completion, total = row[A_USAGE]
+        total = cost if calls == 0 else (None if total is None or cost is None else total + cost)
+        row[A_USAGE] = [calls + 1, prompt + tokens[0], completion + tokens[1], total]
+        self._touch(row[A_SCOPE])
 
     @staticmethod
     def _parse(env: Envelope) -> object:
@@ -374,6 +424,7 @@ class AgentView(anywidget.AnyWidget):
     filter_scope = traitlets.Unicode("").tag(sync=True)
     filter_type = traitlets.Unicode("").tag(sync=True)
     filter_actor = traitlets.Unicode("").tag(sync=True)
+    filter_text = traitlets.Unicode("").tag(sync=True)
     height = traitlets.Int(480).tag(sync=True)
 
     def __init__(
@@ -498,21 +549,36 @@ class AgentView(anywidget.AnyWidget):
 
     # -- filters --------------------------------------------------------------------------------------
 
-    def filter(self, scope: str | None = None, type: str | None = None, actor: str | None = None) -> None:
-        """Sets the timeline filters (``None`` leaves one unchanged, ``""`` clears it)."""
+    def filter(
+        self,
+        scope: str | None = None,
+        type: str | None = None,
+        actor: str | None = None,
+        text: str | None = None,
+    ) -> None:
+        """Sets the timeline filters (``None`` leaves one unchanged, ``""`` clears it).
+
+        ``scope``: an agent's scope or name (any case): messages from or to it. ``type``, ``actor``:
+        contained in the message type, the sending actor. ``text``: contained in the payload (any case).
+        """
         with self.hold_sync():
-            if scope is not None:
-                self.filter_scope = scope
-            if type is not None:
-                self.filter_type = type
-            if actor is not None:
-                self.filter_actor = actor
+            for key, value in (("scope", scope), ("type", type), ("actor", actor), ("text", text)):
+                if value is not None:
+                    setattr(self, f"filter_{key}", value)
 
     def filtered_messages(self) -> list[MessageRow]:
         """The timeline rows that pass the current filters, oldest first."""
         self.flush()
-        f = (self.filter_scope, self.filter_type, self.filter_actor)
-        return [MessageRow(*row) for row in self.messages if message_matches(row, *f)]
+        f = MessageFilter(
+            self._state.scopes_named(self.filter_scope), self.filter_type, self.filter_actor, self.filter_text
+        )
+        return [MessageRow(*row) for row in self.messages if f.matches(row)]
+
+    @property
+    def message_count(self) -> int:
+        """Every message the view has seen, including those dropped from its front (``max_messages``)."""
+        self.flush()
+        return self._state.dropped + len(self.messages)
 
     # -- static output --------------------------------------------------------------------------------
 
