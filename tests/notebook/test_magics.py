@@ -4,6 +4,7 @@ run in an in-process IPython shell (whose asyncio runner awaits the blocking one
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from IPython.core.error import UsageError
 from IPython.core.inputtransformer2 import TransformerManager
 from IPython.core.interactiveshell import ExecutionResult, InteractiveShell
 
-from wasmind_nb.errors import BuildError, ConfigError, IdleTimeout, WasmindError
+from wasmind_nb.errors import BuildError, ConfigError, IdleTimeout, SpawnError, WasmindError
 from wasmind_nb.notebook.awaiting import Pending, await_magic_calls
 from wasmind_nb.notebook.magics import BLOCKING, SUBCOMMANDS, send_text, split_subcommand, unquote
 
@@ -247,7 +248,7 @@ def test_start_spawn_send_wait_status_timeline_stop(
     ]
     assert status[3] == f"{scope}  worker  running  echo"
     timeline = ok(shell, "%wasmind timeline --last 2 --scope worker", capsys).splitlines()
-    assert timeline[0].startswith("Wasmind timeline: last 2 of ")
+    assert re.fullmatch(r"Wasmind timeline: last 2 of \d+ matching messages \(\d+ in all\)", timeline[0])
     assert timeline[1].split() == ["scope", "#", "type", "from"]
     assert [line.split()[2:] for line in timeline[2:]] == [
         ["demo.Ping", "wasmind__context"],
@@ -377,3 +378,49 @@ def test_an_actor_cell_with_a_syntax_error_points_at_the_cells_line(shell: Inter
     text = "\n".join(error._render_traceback_())
     assert "cell %%wasmind actor broken, line 4" in text and "SyntaxError" in text
     assert "notebook-actors" not in text and "/.wasmind" not in text  # no cache path, no guest path
+
+
+def test_crashes_names_questions_and_filters(
+    shell: InteractiveShell, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 12: a dead agent is failed in the status, a spawn cell run twice is a clear error, a text
+    ending in `?` is sent verbatim, and a filter that matches nothing says so."""
+    ok(shell, "%wasmind start wasmind.toml", capsys)
+    mind = shell.user_ns["mind"]
+    ok(shell, "%wasmind spawn echo --name boom", capsys)
+    again = error_of(run(shell, "%wasmind spawn echo --name boom"))
+    assert isinstance(again, SpawnError)
+    assert f"an agent named 'boom' already runs under 'root' (000000) (scope {mind.scope_of('boom')})" in str(
+        again
+    )
+    assert again._render_traceback_() == [f"SpawnError: {again}"]  # type: ignore[attr-defined]
+
+    sent = ok(shell, "%wasmind send boom What now?", capsys)
+    assert sent.startswith("sent to 'boom'")
+    (add,) = [m for m in mind.messages if m.message_type.endswith("AddMessage")]
+    assert add.json()["message"]["content"] == "What now?"
+
+    ok(shell, "await mind.broadcast('demo.Trap', None, scope=mind.scope_of('boom'))", capsys)
+    waited = ok(shell, "%wasmind wait", capsys)
+    assert "actor 'echo' in scope" in waited and "failed" in waited
+    status = ok(shell, "%wasmind status", capsys).splitlines()
+    (boom,) = [line for line in status if " boom " in line]
+    assert boom.split()[2] == "failed"
+    assert status[0].startswith("Wasmind running: 1 live agent,")
+
+    none = ok(shell, "%wasmind timeline --search 'no such text'", capsys)
+    assert none == f"Wasmind timeline: 0 of {len(mind.messages)} messages match\n"
+    named = ok(shell, "%wasmind timeline --scope boom --search 'what now'", capsys).splitlines()
+    assert named[0] == f"Wasmind timeline: 1 of {len(mind.messages)} messages match"
+    assert named[2].split()[2] == "assistant.AddMessage"
+
+
+def test_a_question_mark_ends_the_text_of_a_wasmind_line_only(shell: InteractiveShell) -> None:
+    transform = shell.input_transformer_manager.transform_cell
+    assert (
+        transform("%wasmind send w What now?\n")
+        == "get_ipython().run_line_magic('wasmind', 'send w What now?')\n"
+    )
+    assert transform("%wasmind?\n") == "get_ipython().run_line_magic('pinfo', '%wasmind')\n"
+    assert transform("len?\n") == "get_ipython().run_line_magic('pinfo', 'len')\n"
+    assert transform("%wasmind send w Why?\nlen?\n").endswith("run_line_magic('pinfo', 'len')\n")

@@ -251,3 +251,16 @@ def test_errors_are_short_and_name_what_is_wrong(kernel: Kernel) -> None:
     assert unknown.status == "error" and "unknown subcommand 'launch'" in unknown.text
     nothing = kernel.run("%wasmind wait")
     assert nothing.status == "error" and "no Wasmind is running" in nothing.text
+
+
+def test_a_text_ending_in_a_question_mark_is_sent_verbatim(kernel: Kernel) -> None:
+    kernel.ok("%wasmind start wasmind.toml")
+    kernel.ok("%wasmind spawn echo --name boom")
+    sent = kernel.ok("%wasmind send boom What now?")  # IPython's own reading: help on `now`
+    assert sent.stdout.startswith("sent to 'boom' (scope ") and "not found" not in sent.text
+    check = kernel.ok(
+        "print([m.json()['message']['content'] for m in mind.messages "
+        "if m.message_type.endswith('AddMessage')])"
+    )
+    assert check.stdout == "['What now?']\n"
+    assert kernel.ok("len?").status == "ok"  # help on other lines still works

@@ -23,7 +23,7 @@ from IPython.display import display
 from IPython.utils.process import arg_split
 
 from wasmind_nb.errors import WasmindError
-from wasmind_nb.notebook import render
+from wasmind_nb.notebook import help_end, render
 from wasmind_nb.notebook.awaiting import Pending, await_magic_calls
 from wasmind_nb.notebook.loading import check_actor_name
 from wasmind_nb.notebook.session import Session, short
@@ -121,6 +121,7 @@ def _graph_args() -> None:
 @argument("--scope", metavar="AGENT", help="only messages from or to this agent (scope or name)")
 @argument("--type", help="only message types containing this text")
 @argument("--actor", help="only messages from actors whose id contains this text")
+@argument("--search", metavar="TEXT", help="only messages whose payload contains this text (any case)")
 def _timeline_args() -> None:
     """Show the message timeline widget, filtered; its text version lists the last messages (scope,
     number, type, sending actor)."""
@@ -403,11 +404,14 @@ class WasmindMagics(Magics):
         except WasmindError as err:
             raise short(err) from None
         view = self.session.view()
-        view.filter(scope=scope or "", type=unquote(args.type or ""), actor=unquote(args.actor or ""))
+        filters = {"type": args.type, "actor": args.actor, "text": args.search}
+        view.filter(scope=scope or "", **{key: unquote(value or "") for key, value in filters.items()})
         rows = view.filtered_messages()
         bundle = view._repr_mimebundle_()
         data, metadata = bundle if bundle is not None else ({}, {})
-        data["text/plain"] = render.timeline_text(rows, len(rows), args.last)
+        total = view.message_count
+        filtered = bool(scope) or any(filters.values())
+        data["text/plain"] = render.timeline_text(rows, total, args.last, filtered=filtered)
         data["text/html"] = render_html(view.agents, rows, total=len(rows), last=args.last)
         display(data, metadata=metadata, raw=True)
 
@@ -441,6 +445,7 @@ def load_ipython_extension(ipython: InteractiveShell) -> None:
         return await_magic_calls(lines, magic="wasmind", blocking=BLOCKING)
 
     ipython.input_transformers_post.append(transform)
+    help_end.install(ipython.input_transformer_manager)
     setattr(ipython, _TRANSFORMER, (transform, magics))
 
 
@@ -452,5 +457,6 @@ def unload_ipython_extension(ipython: InteractiveShell) -> None:
     transform, magics = registered
     if transform in ipython.input_transformers_post:
         ipython.input_transformers_post.remove(transform)
+    help_end.uninstall(ipython.input_transformer_manager)
     magics.session.close()
     delattr(ipython, _TRANSFORMER)
