@@ -23,6 +23,7 @@ import {
   h,
   prettyJson,
   statusLabel,
+  usageLabel,
 } from "./format.js";
 
 const PAYLOAD_WAIT_MS = 5000;
@@ -124,6 +125,8 @@ export class Detail {
       `parent:  ${row[A_PARENT] ?? "(none)"}`,
       `actors:  ${row[A_ACTORS].join(", ") || "(none)"}`,
     ];
+    const usage = usageLabel(row);
+    if (usage) lines.push(`usage:   ${usage}`);
     for (const f of this.store.faults) {
       if (f[F_SCOPE] === scope) lines.push(`fault:   ${f[F_ACTOR]}: ${f[F_ERROR]}`);
     }

@@ -1,7 +1,8 @@
 // Shared constants and small formatting helpers.
 // Row layouts mirror wasmind_nb/notebook/widget.py (compact lists keep the synced state small).
 
-/** Agent row: [scope, name, parent, state, status, detail, actors, faults] */
+/** Agent row: [scope, name, parent, state, status, detail, actors, faults, usage, failed]
+ * usage: [calls, prompt tokens, completion tokens, cost in US dollars or null]; failed: actors that failed. */
 export const A_SCOPE = 0;
 export const A_NAME = 1;
 export const A_PARENT = 2;
@@ -10,6 +11,8 @@ export const A_STATUS = 4;
 export const A_DETAIL = 5;
 export const A_ACTORS = 6;
 export const A_FAULTS = 7;
+export const A_USAGE = 8;
+export const A_FAILED = 9;
 
 /** Message row: [seq, id, type, actor, scope, target, text, size, flags] */
 export const M_SEQ = 0;
@@ -66,15 +69,42 @@ export function agentLabel(row) {
   return row ? row[A_NAME] || row[A_SCOPE] : "";
 }
 
-/** A one-line status description for an agent row. */
+/** A one-line status description for an agent row: `live, 1 actor failed · processing · ...`. */
 export function statusLabel(row) {
   const state = row[A_STATE];
   const status = row[A_STATUS];
   const detail = row[A_DETAIL];
-  const parts = [state];
+  const failed = row[A_FAILED] ?? 0;
+  const parts = [state !== "failed" && failed ? `${state}, ${failed} actor${failed > 1 ? "s" : ""} failed` : state];
   if (status) parts.push(status);
   if (detail) parts.push(detail);
   return parts.join(" · ");
+}
+
+/** The graph's tooltip of an agent: name and scope, status, actors, and its model usage if any. */
+export function agentTooltip(row) {
+  const lines = [`${agentLabel(row)} (${row[A_SCOPE]})`, statusLabel(row), row[A_ACTORS].join(", ")];
+  const usage = usageLabel(row);
+  if (usage) lines.push(usage);
+  return lines.join("\n");
+}
+
+/** An agent's model usage: `1,234 tokens (1,000 in, 234 out), $0.0012 · 3 calls`, or "" without calls. */
+export function usageLabel(row) {
+  const usage = row[A_USAGE];
+  if (!usage || !usage[0]) return "";
+  const [calls, prompt, completion, cost] = usage;
+  const n = (x) => x.toLocaleString("en-US");
+  const money = cost === null || cost === undefined ? "" : `, ${costLabel(cost)}`;
+  const each = `${calls} call${calls > 1 ? "s" : ""}`;
+  return `${n(prompt + completion)} tokens (${n(prompt)} in, ${n(completion)} out)${money} · ${each}`;
+}
+
+/** Dollars as the kernel writes them: `$0.0012`, `$1.25`. */
+export function costLabel(cost) {
+  return cost < 1
+    ? `$${cost.toFixed(4)}`
+    : `$${cost.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 }
 
 /** Bytes in a human unit. */

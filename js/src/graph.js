@@ -1,18 +1,7 @@
 // The agent graph: one <canvas>, no DOM node per agent.
 // Nodes are agents (coloured by lifecycle and status), edges run parent -> child. Messages light up
 // their sender (and target) for a moment. Drag to pan, wheel to zoom, click a node to pick it.
-import {
-  A_ACTORS,
-  A_FAULTS,
-  A_PARENT,
-  A_SCOPE,
-  M_SCOPE,
-  M_TARGET,
-  agentLabel,
-  h,
-  nodeColor,
-  statusLabel,
-} from "./format.js";
+import { A_FAULTS, A_PARENT, A_SCOPE, M_SCOPE, M_TARGET, agentLabel, agentTooltip, h, nodeColor } from "./format.js";
 import { CELL, layoutTree } from "./layout.js";
 
 const RADIUS = 9; // node radius, world units
@@ -40,7 +29,7 @@ export class Graph {
     this.autoFit = true;
     this.selected = -1;
     this.activity = new Map(); // node index -> time of its last message
-    this.stats = { frames: 0, lastMs: 0, maxMs: 0, firstFrameAt: 0 };
+    this.stats = { frames: 0, lastMs: 0, maxMs: 0, firstFrameAt: 0, faultRings: 0 };
     this.raf = 0;
     this.needsLayout = true;
     this.layoutAt = 0;
@@ -329,14 +318,17 @@ export class Graph {
     const { x, y } = this.pos;
     const r = Math.max(RADIUS * 1.45, 3 / this.view.scale);
     c.beginPath();
+    let rings = 0;
     for (const i of this.visible) {
       if (!this.store.agents[i][A_FAULTS]) continue;
+      rings++;
       c.moveTo(x[i] + r, y[i]);
       c.arc(x[i], y[i], r, 0, Math.PI * 2);
     }
     c.strokeStyle = "#d64545";
     c.lineWidth = 2 / this.view.scale;
     c.stroke();
+    this.stats.faultRings = rings;
   }
 
   /**
@@ -494,7 +486,7 @@ export class Graph {
     }
     const row = this.store.agents[i];
     this.canvas.style.cursor = "pointer";
-    this.tip.textContent = `${agentLabel(row)} (${row[A_SCOPE]})\n${statusLabel(row)}\n${row[A_ACTORS].join(", ")}`;
+    this.tip.textContent = agentTooltip(row);
     this.tip.style.left = `${Math.min(cx + 12, this.size.w - 220)}px`;
     this.tip.style.top = `${cy + 12}px`;
     this.tip.hidden = false;

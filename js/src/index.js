@@ -1,11 +1,18 @@
 // AgentView front end (anywidget module): toolbar + agent graph + message timeline + detail pane.
-import { A_SCOPE, agentLabel, h } from "./format.js";
+import { A_NAME, A_SCOPE, agentLabel, h } from "./format.js";
 import { Detail } from "./detail.js";
 import { Graph } from "./graph.js";
 import { forgetStore, storeFor } from "./store.js";
 import { Timeline } from "./timeline.js";
 
-const FILTERS = ["scope", "type", "actor"];
+const FILTERS = ["scope", "type", "actor", "text"];
+const PLACEHOLDERS = { scope: "agent", type: "type", actor: "actor", text: "search" };
+const TITLES = {
+  scope: "an agent's name or scope: messages from or to it (click a node)",
+  type: "message type contains",
+  actor: "sending actor contains",
+  text: "payload contains (any case)",
+};
 const SUGGESTIONS = 500; // most entries offered in a filter's drop-down
 
 /** Called once per model: deltas are applied here, even while no view is shown. */
@@ -42,7 +49,8 @@ class AgentViewUI {
     ]);
     for (const [name, fn] of this.listeners) model.on(name, fn);
     this.unsubscribe = ["agents", "messages", "reset"].map((e) => this.store.on(e, () => this.scheduleStatus()));
-    this.unsubscribe.push(this.store.on("reset", () => this.graph.select(model.get("filter_scope"))));
+    this.unsubscribe.push(this.store.on("reset", () => this.graph.select(this.timeline.focus())));
+    this.unsubscribe.push(this.store.on("agents", () => this.graph.select(this.timeline.focus())));
     this.scheduleStatus();
     // A hook for tests and benchmarks; not an API.
     el.wasmind = {
@@ -68,11 +76,11 @@ class AgentViewUI {
     this.inputs = {};
     for (const key of FILTERS) {
       const input = h("input", "wm-filter");
-      input.placeholder = key;
-      input.title = key === "scope" ? "sender or target scope (click a node)" : `${key} contains`;
-      input.setAttribute("aria-label", `filter by ${key}`);
+      input.placeholder = PLACEHOLDERS[key];
+      input.title = TITLES[key];
+      input.setAttribute("aria-label", key === "text" ? "search the payloads" : `filter by ${PLACEHOLDERS[key]}`);
       input.dataset.filter = key;
-      if (key !== "scope") {
+      if (key !== "text") {
         const list = h("datalist");
         list.id = `wm-${key}-${Math.random().toString(36).slice(2)}`;
         input.setAttribute("list", list.id);
@@ -89,7 +97,7 @@ class AgentViewUI {
     }
     const clear = h("button", "wm-button", "clear");
     clear.title = "clear the filters";
-    clear.addEventListener("click", () => this.setFilters({ scope: "", type: "", actor: "" }));
+    clear.addEventListener("click", () => this.setFilters({ scope: "", type: "", actor: "", text: "" }));
     const fit = h("button", "wm-button", "fit");
     fit.title = "fit the graph into view";
     fit.addEventListener("click", () => this.graph.fit());
@@ -99,8 +107,9 @@ class AgentViewUI {
   }
 
   suggest(list, key) {
-    const counts = key === "type" ? this.store.types : this.store.actors;
-    const values = [...counts.keys()].sort().slice(0, SUGGESTIONS);
+    const counts = key === "type" ? this.store.types : key === "actor" ? this.store.actors : null;
+    const keys = counts ? [...counts.keys()] : [...new Set(this.store.agents.map((row) => row[A_NAME]))];
+    const values = keys.filter(Boolean).sort().slice(0, SUGGESTIONS);
     list.replaceChildren(...values.map((v) => Object.assign(document.createElement("option"), { value: v })));
   }
 
@@ -123,7 +132,7 @@ class AgentViewUI {
       if (input.value !== f[key] && document.activeElement !== input) input.value = f[key];
     }
     this.timeline.setFilter(f);
-    this.graph.select(f.scope || null);
+    this.graph.select(this.timeline.focus());
     this.scheduleStatus();
   }
 
@@ -146,8 +155,9 @@ class AgentViewUI {
     this.statusRaf = 0;
     const s = this.stats();
     const scope = this.model.get("filter_scope");
-    const agent = scope ? this.store.agent(scope) : undefined;
-    const filtered = s.shown !== s.messages ? ` · ${s.shown} shown` : "";
+    const picked = this.timeline.focus();
+    const agent = picked ? this.store.agent(picked) : undefined;
+    const filtered = this.timeline.filtered() ? ` · ${s.shown} of ${s.messages} match` : "";
     const focus = agent ? ` · ${agentLabel(agent)}` : "";
     this.status.textContent = `${s.agents} agents (${s.live} live) · ${s.messages} messages${filtered}${focus}`;
     const d = this.root.dataset;
@@ -174,6 +184,9 @@ class AgentViewUI {
       lastFrameMs: graph.stats.lastMs,
       maxFrameMs: graph.stats.maxMs,
       firstFrameAt: graph.stats.firstFrameAt,
+      faultRings: graph.stats.faultRings,
+      empty: timeline.empty.hidden ? "" : timeline.empty.textContent,
+      status: this.status.textContent,
     };
   }
 }

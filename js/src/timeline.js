@@ -1,7 +1,7 @@
 // The message timeline: a virtualised list. Only the rows in view exist in the DOM (a fixed pool that is
 // re-filled on scroll), so 100,000 messages scroll as smoothly as 100.
 import { FLAG_REPLAY, M_ACTOR, M_SCOPE, M_SEQ, M_TEXT, M_TYPE, M_FLAGS, agentLabel, h, shortType } from "./format.js";
-import { isEmptyFilter, makeFilter, matches } from "./filters.js";
+import { isEmptyFilter, makeFilter, matches, sameFilter } from "./filters.js";
 
 export const ROW = 22; // px per row (keep in sync with .wm-row in widget.css)
 const MAX_PX = 8_000_000; // tallest spacer we let the browser scroll; beyond it, scroll positions are scaled
@@ -12,6 +12,7 @@ export class Timeline {
   constructor(store, { onSelect }) {
     this.store = store;
     this.onSelect = onSelect;
+    this.values = {};
     this.filter = makeFilter();
     this.shown = []; // absolute positions of the rows passing the filter, ascending
     this.selected = -1;
@@ -39,7 +40,7 @@ export class Timeline {
     this.resizer.observe(this.scroller);
     this.unsubscribe = [
       store.on("messages", (e) => this.onMessages(e)),
-      store.on("agents", () => this.invalidate()),
+      store.on("agents", () => this.onAgents()),
       store.on("reset", () => this.refilter()),
     ];
     this.refilter();
@@ -52,12 +53,38 @@ export class Timeline {
   }
 
   setFilter(values) {
-    this.filter = makeFilter(values);
+    this.values = values;
+    this.filter = makeFilter(values, this.store.agents);
     this.refilter();
   }
 
+  /** True when a filter is set. */
+  filtered() {
+    return !isEmptyFilter(this.filter);
+  }
+
+  /** The agent the scope filter picks (the scope typed, or the first agent of that name), or null. */
+  focus() {
+    for (const scope of this.filter.scopes) if (this.store.agent(scope)) return scope;
+    return null;
+  }
+
+  /** Agents changed: names may now mean other scopes (a name typed before its agent appeared). */
+  onAgents() {
+    if (this.filter.scope) {
+      const filter = makeFilter(this.values, this.store.agents);
+      if (!sameFilter(filter, this.filter)) {
+        this.filter = filter;
+        this.refilter();
+      }
+    }
+    this.invalidate();
+  }
+
   refilter() {
-    const { store, filter } = this;
+    const { store } = this;
+    if (this.filter.scope) this.filter = makeFilter(this.values, store.agents); // after a reset
+    const { filter } = this;
     const all = isEmptyFilter(filter);
     const shown = [];
     const rows = store.messages;
@@ -150,6 +177,7 @@ export class Timeline {
     }
     this.rendered = rendered;
     this.empty.hidden = this.shown.length > 0;
+    if (!this.empty.hidden) this.empty.textContent = emptyText(this.store.messages.length);
   }
 
   /** Forgets what the pooled rows show (agent names may have changed). */
@@ -186,4 +214,9 @@ export class Timeline {
     text.textContent = msg[M_TEXT].slice(0, PREVIEW);
     row.el.classList.toggle("wm-replay", (msg[M_FLAGS] & FLAG_REPLAY) !== 0);
   }
+}
+
+/** What an empty timeline says: nothing yet, or that the filters match none of the messages. */
+export function emptyText(messages) {
+  return messages ? `0 of ${messages} messages match the filters` : "no messages yet";
 }

@@ -44,6 +44,7 @@ export function emptyState() {
     filter_scope: "",
     filter_type: "",
     filter_actor: "",
+    filter_text: "",
     height: 480,
   };
 }

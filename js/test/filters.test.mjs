@@ -7,7 +7,8 @@ const cases = JSON.parse(readFileSync(new URL("./filter_cases.json", import.meta
 
 test("filters agree with the shared cases (the Python side checks the same file)", () => {
   for (const c of cases.cases) {
-    const f = makeFilter(c.filter);
+    const agents = cases.agents.map(([scope, name]) => [scope, name]);
+    const f = makeFilter(c.filter, agents);
     const seqs = cases.rows.filter((row) => matches(row, f)).map((row) => row[0]);
     assert.deepEqual(seqs, c.seqs, JSON.stringify(c.filter));
   }
