@@ -57,7 +57,7 @@ def test_the_server_runs_on_loopback_with_a_clean_environment_until_stopped(
         port = base_url.rsplit(":", 1)[1]
         assert launch["argv"] == [
             "--model", str(model), "--host", "127.0.0.1", "--port", port, "--alias", "tiny-chat",
-            "--ctx-size", "8192", "--threads", "2", "--flash-attn", "on",
+            "--ctx-size", "8192", "--offline", "--threads", "2", "--flash-attn", "on",
         ]  # fmt: skip
         assert sorted(launch["env"]) == ["LC_ALL", "PATH"]  # nothing of the host's: no key, no LLAMA_ARG_*
         assert "sk-live" not in json.dumps(launch)

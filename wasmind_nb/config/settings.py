@@ -47,7 +47,7 @@ LOCAL_OWN_FLAGS = {
 """llama-server flags that wasmind-nb sets itself, with the ``[llm] local`` key that sets each (if any)."""
 LOCAL_DOWNLOAD_FLAGS = frozenset(
     {"-hf", "-hfr", "--hf-repo", "-hff", "--hf-file", "-hft", "--hf-token", "-mu", "--model-url",
-     "-dr", "--docker-repo", "-hfd", "--hf-repo-draft", "-hfv", "--hf-repo-v", "-hffv", "--hf-file-v"}
+     "-dr", "--docker-repo", "-hfd", "-hfrd", "--hf-repo-draft", "--spec-draft-hf", "-mmu", "--mmproj-url"}
 )  # fmt: skip
 """llama-server flags that download a model: a local model is a file, and a run downloads nothing."""
 

@@ -83,10 +83,11 @@ class LocalServer:
         return self.process is not None and self.process.poll() is None
 
     def command(self, binary: Path, port: int) -> list[str]:
-        """The argument list: the model, loopback and ``port``, the served name, then the settings'."""
+        """The argument list: the model, loopback and ``port``, the served name, ``--offline`` (llama-server
+        never downloads anything), then the settings'."""
         s = self.settings
         args = [str(binary), "--model", s.model, "--host", HOST, "--port", str(port)]
-        args += ["--alias", self.name, "--ctx-size", str(s.ctx_size)]
+        args += ["--alias", self.name, "--ctx-size", str(s.ctx_size), "--offline"]
         if s.threads is not None:
             args += ["--threads", str(s.threads)]
         return args + list(s.args)
