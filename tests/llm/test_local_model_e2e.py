@@ -47,6 +47,7 @@ def gemma_config(tmp_path: Path) -> Config:
             "max_tokens": 32,
             "temperature": 0.0,
             "seed": 7,
+            "stop": ["<|im_end|>"],  # this base model has no chat template: llama-server uses ChatML
             "system_context": False,
             "allow_empty_responses": True,  # a tiny model may say nothing; the reply is what counts
             "request_timeout_s": REQUEST_TIMEOUT_S,
