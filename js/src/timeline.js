@@ -98,7 +98,9 @@ export class Timeline {
     const { store, filter } = this;
     const all = isEmptyFilter(filter);
     const following = this.follow;
-    for (let pos = Math.max(first, store.dropped); pos < first + added; pos++) {
+    // A refilter (agents changed in the same delta) may have taken these rows already.
+    const from = Math.max(first, store.dropped, (this.shown[this.shown.length - 1] ?? -1) + 1);
+    for (let pos = from; pos < first + added; pos++) {
       if (all || matches(store.messageAt(pos), filter)) this.shown.push(pos);
     }
     let cut = 0;

@@ -17,7 +17,7 @@ import pytest
 
 from tests.notebook.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, REPO, require_chromium
 from wasmind_nb.notebook.widget import STATIC, AgentView
-from wasmind_nb.runtime.events import AgentEvent, Envelope
+from wasmind_nb.runtime.events import ActorFault, AgentEvent, Envelope
 
 pytestmark = pytest.mark.browser
 
@@ -254,3 +254,83 @@ def test_a_view_shown_later_starts_from_the_current_state(page: Any) -> None:
     )
     assert (second["agents"], second["messages"]) == (3, 1)
     assert page.evaluate("model.get('messages').length") == 1
+
+
+def test_name_filter_search_and_no_match_text(page: Any) -> None:
+    view, mind, _ = make_view()
+    mind.callback(
+        [
+            AgentEvent("spawned", "000000", "root", None, ("assistant",)),
+            AgentEvent("spawned", "aaaaaa", "coder", "000000", ("assistant",)),
+            AgentEvent("spawned", "bbbbbb", "reviewer", "000000", ("assistant",)),
+        ]
+    )
+    mind.say("custom.Note", {"text": "make it greet"}, "aaaaaa")
+    mind.say("custom.Note", {"text": "looks fine"}, "bbbbbb")
+    mind.say("custom.Task", {"agent": "aaaaaa", "text": "GREETINGS again"}, "000000")
+    mind.say("custom.Note", {"text": "unrelated"}, "000000")
+    view.flush()
+    page.evaluate("state => mount(state)", synced(view))
+
+    # An agent's name (any case) in the agent box: its messages, sent by it or addressed to it.
+    page.locator("input[data-filter=scope]").fill("Coder")
+    page.wait_for_function("model.get('filter_scope') === 'Coder' && view.wasmind.stats().shown === 2")
+    page.wait_for_function("view.wasmind.stats().selectedScope === 'aaaaaa'")
+    view.filter_scope = "Coder"
+    assert [m.seq for m in view.filtered_messages()] == [0, 2]
+
+    # Search over payloads, together with the agent filter.
+    page.locator("input[data-filter=text]").fill("greetings")
+    page.wait_for_function("model.get('filter_text') === 'greetings' && view.wasmind.stats().shown === 1")
+    page.wait_for_function("view.wasmind.stats().status.includes('1 of 4 match')")
+
+    # Nothing matches: the timeline says how many messages there are, not "no messages".
+    page.locator("input[data-filter=text]").fill("no such words")
+    page.wait_for_function("view.wasmind.stats().empty === '0 of 4 messages match the filters'")
+    page.wait_for_function("view.wasmind.stats().status.includes('0 of 4 match')")
+    page.locator("button", has_text="clear").click()
+    page.wait_for_function("view.wasmind.stats().shown === 4 && view.wasmind.stats().empty === ''")
+    page.wait_for_function("model.get('filter_scope') === '' && model.get('filter_text') === ''")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "widget_filters.png"), full_page=True)
+
+
+def test_a_name_typed_before_its_agent_exists_picks_it_up(page: Any) -> None:
+    view, mind, sent = make_view()
+    mind.callback([AgentEvent("spawned", "000000", "root", None, ("assistant",))])
+    mind.say("custom.Note", {}, "000000")
+    view.flush()
+    page.evaluate("state => mount(state)", synced(view))
+    page.locator("input[data-filter=scope]").fill("late")
+    page.wait_for_function("view.wasmind.stats().empty === '0 of 1 messages match the filters'")
+    sent.clear()
+    mind.callback([AgentEvent("spawned", "cccccc", "late", "000000", ("assistant",))])
+    mind.say("custom.Note", {"n": 1}, "cccccc")
+    view.flush()
+    for delta in sent:
+        page.evaluate("d => model.receive(d)", delta)
+    page.wait_for_function(
+        "view.wasmind.stats().shown === 1 && view.wasmind.stats().selectedScope === 'cccccc'"
+    )
+
+
+def test_a_view_made_after_a_crash_shows_the_fault_ring_and_record(page: Any) -> None:
+    mind = Mind()
+    mind.faults = [ActorFault("aaaaaa", "echo", "ValueError: trap requested")]  # type: ignore[attr-defined]
+    mind.agents = {
+        "000000": {"name": "root", "parent": None, "actors": ("echo",), "state": "running"},
+        "aaaaaa": {"name": "boom", "parent": "000000", "actors": ("echo",), "state": "failed"},
+    }
+    view = AgentView(mind, loop=Loop())  # made after the crash: nothing arrives live
+    page.evaluate("state => mount(state)", synced(view))
+    page.wait_for_function("view.wasmind.stats().faultRings === 1")
+    page.locator("button", has_text="fit").click()
+    page.wait_for_function("view.wasmind.clientPoint('aaaaaa') !== null")
+    point = page.evaluate("s => view.wasmind.clientPoint(s)", "aaaaaa")
+    page.mouse.click(point["x"], point["y"])
+    page.wait_for_function("view.wasmind.stats().detail === 'agent'")
+    record = page.locator(".wm-detail-body").inner_text()
+    assert "fault:   echo: ValueError: trap requested" in record
+    assert record.startswith("status:  failed")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "widget_fault_ring.png"), full_page=True)
