@@ -410,8 +410,8 @@ class AgentView(anywidget.AnyWidget):
     """Live agent graph + message timeline of a Wasmind system.
 
     ``AgentView(mind)`` attaches at once; ``AgentView()`` then ``view.attach(mind)`` works too.
-    Filters (``filter_scope``, ``filter_type``, ``filter_actor``) are shared with the front end: clicking
-    an agent sets ``filter_scope``; setting them from Python filters the view.
+    Filters (``filter_scope``, ``filter_type``, ``filter_actor``, ``filter_text``) are shared with the
+    front end: clicking an agent sets ``filter_scope``; setting them from Python filters the view.
     """
 
     _esm = STATIC / "widget.js"
