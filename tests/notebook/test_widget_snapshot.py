@@ -84,7 +84,7 @@ def test_html_shows_the_tree_statuses_and_last_messages() -> None:
         "#1",
         "#2",
         "live · processing",
-        "exited · waiting · WaitingForTools",
+        "exited, 1 actor failed · waiting · WaitingForTools",  # its execute_bash trapped
         "1 fault",
         "assistant.StatusUpdate",
         "Wait(WaitingForTools)",

@@ -17,7 +17,7 @@ from wasmind_nb.runtime.events import ROOT_SCOPE
 __all__ = ["render_html", "summary_text"]
 
 # Row positions (see widget.py).
-A_SCOPE, A_NAME, A_PARENT, A_STATE, A_STATUS, A_DETAIL, A_ACTORS, A_FAULTS = range(8)
+A_SCOPE, A_NAME, A_PARENT, A_STATE, A_STATUS, A_DETAIL, A_ACTORS, A_FAULTS, A_USAGE, A_FAILED = range(10)
 M_SEQ, M_ID, M_TYPE, M_ACTOR, M_SCOPE, M_TARGET, M_TEXT, M_SIZE, M_FLAGS = range(9)
 
 MAX_TREE = 100  # agents drawn in the tree; the rest are counted
@@ -111,7 +111,9 @@ def _agent_line(row: Sequence[Any], alias: dict[str, str], depth: int) -> str:
     state, status = row[A_STATE], row[A_STATUS]
     key = state if state in ("exited", "failed") else status
     color = _COLORS.get(key, "#7f8c9b")
-    words = [state] + ([status] if status else []) + ([row[A_DETAIL]] if row[A_DETAIL] else [])
+    failed = row[A_FAILED] if len(row) > A_FAILED else 0  # rows saved before 'failed' existed have none
+    shown = f"{state}, {_plural(failed, 'actor')} failed" if failed and state != "failed" else state
+    words = [shown] + ([status] if status else []) + ([row[A_DETAIL]] if row[A_DETAIL] else [])
     actors = ", ".join(row[A_ACTORS])
     faults = f' <span style="color:#d64545">{_plural(row[A_FAULTS], "fault")}</span>' if row[A_FAULTS] else ""
     style = f"padding-left:{depth * 1.5:g}em" + (";opacity:0.6" if state == "exited" else "")
