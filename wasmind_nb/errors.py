@@ -44,6 +44,10 @@ class IdleTimeout(WasmindError, TimeoutError):
     """``wait_idle`` ran out of time; the message names what is still busy."""
 
 
+class BusPaused(WasmindError):
+    """``wait_idle`` found the bus paused with messages held: nothing runs until ``resume`` or ``step``."""
+
+
 class LLMScriptError(WasmindError):
     """The embedded LLM's script has no reply for a request."""
 

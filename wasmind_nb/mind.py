@@ -30,6 +30,7 @@ from wasmind_nb.runtime.events import ActorFault, Envelope, RuntimeEvent
 from wasmind_nb.runtime.guard import INTERRUPT
 from wasmind_nb.runtime.ids import ROOT_SCOPE
 from wasmind_nb.runtime.state import Agent
+from wasmind_nb.stepping import SteppingMixin
 from wasmind_nb.usage import Pricing, Usage, UsageLedger, UsageRow, total
 from wasmind_sdk.host import encode_payload
 from wasmind_sdk.llm_types import UserMessage
@@ -90,7 +91,7 @@ def _payload_bytes(payload: Any) -> bytes:
     return encode_payload(payload)
 
 
-class Wasmind:
+class Wasmind(SteppingMixin):
     """A running Wasmind system.
 
     ``config`` is a :class:`Config` or the path of a TOML file. ``working_dir`` is what actors see as the
@@ -174,6 +175,7 @@ class Wasmind:
             return
         deadline = asyncio.get_running_loop().time() + timeout
         try:
+            self._release_for_shutdown()
             root = runtime.agents.get(ROOT_SCOPE)
             if root is not None and root.starting_or_running:
                 runtime.publish(
@@ -279,11 +281,13 @@ class Wasmind:
         return await self.broadcast(INTERRUPT, {"agent": scope}, scope=ROOT_SCOPE)
 
     async def wait_idle(self, timeout: float | None = 60.0) -> None:
-        """Return when nothing is queued or running; raise :class:`IdleTimeout` naming what is busy."""
+        """Return when nothing is queued or running; raise :class:`IdleTimeout` naming what is busy, or
+        :class:`BusPaused` when the bus is paused (or stopped at a breakpoint) with messages held."""
         try:
             await asyncio.wait_for(self.runtime.idle_future(), timeout)
         except TimeoutError:
             raise IdleTimeout(f"still busy after {timeout} s: {self.runtime.busy_report()}") from None
+        self._check_not_held()
 
     def observe(self, callback: Callable[[list[RuntimeEvent]], None]) -> Callable[[], None]:
         """Call ``callback(batch)`` on the loop thread for every batch of new events; returns unsubscribe."""

@@ -27,7 +27,7 @@ import contextlib
 import itertools
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,6 +45,7 @@ from wasmind_nb.runtime.lanes import Lanes
 from wasmind_nb.runtime.outbox import Outbox
 from wasmind_nb.runtime.services import GuestServices
 from wasmind_nb.runtime.state import Actor, Agent, Lane, Work
+from wasmind_nb.runtime.stepper import Gate, Item
 from wasmind_nb.runtime.subscriptions import listens_to
 from wasmind_sdk.messages import (
     ActorFailed,
@@ -106,6 +107,7 @@ class Runtime:
         self.bus = Bus(self.ids, config.runtime.replayable, self._emit)
         self.messages = self.bus.messages  # every envelope, in order
         self.services = GuestServices(self)
+        self.gate = Gate(self._enqueue, self._emit)  # type: ignore[arg-type]
         self.lanes = Lanes(
             config.runtime,
             lock=self._lock,
@@ -140,14 +142,20 @@ class Runtime:
         from_scope: str,
         parent_id: str | None = None,
     ) -> Envelope:
-        """Append a message to the bus and queue it for every recipient (total order, never dropped)."""
+        """Append a message to the bus and queue it for every recipient (total order, never dropped).
+
+        The gate (:mod:`~wasmind_nb.runtime.stepper`) holds the deliveries while the bus is paused.
+        """
         with self._lock:
             envelope, recipients = self.bus.post(message_type, payload, from_actor_id, from_scope, parent_id)
-            for actor in recipients:
-                self.lanes.enqueue(actor.lane, Work.DELIVER, actor, envelope)
+            items: list[Item] = [(actor.lane, Work.DELIVER, actor, envelope) for actor in recipients]
             if message_type == Exit.MESSAGE_TYPE:
-                self._begin_exit(from_scope)
+                items += self._begin_exit(from_scope)
+            self.gate.route(envelope, items)
             return envelope
+
+    def _enqueue(self, lane: Lane, work: Work, actor: Actor, envelope: Envelope | None) -> None:
+        self.lanes.enqueue(lane, work, actor, envelope)
 
     # ------------------------------------------------------------------ lifecycle of actors
     def _execute(self, lane: Lane, work: Work, actor: Actor, envelope: Envelope | None) -> None:
@@ -189,8 +197,7 @@ class Runtime:
         self._publish_message(spawned, from_actor_id=CONTEXT_SENDER, from_scope=ROOT_SCOPE)
         self._publish_message(AllActorsReady(), from_actor_id=COORDINATOR_SENDER, from_scope=agent.scope)
         for envelope, recipients in self.bus.replay_for(agent.scope):
-            for actor in recipients:
-                self.lanes.enqueue(actor.lane, Work.DELIVER, actor, envelope)
+            self.gate.route(envelope, [(actor.lane, Work.DELIVER, actor, envelope) for actor in recipients])
         self._emit(AgentEvent("spawned", agent.scope, agent.name, agent.parent, agent.actor_names))
         if not agent.ready.done():
             agent.ready.set_result(agent.scope)
@@ -275,8 +282,10 @@ class Runtime:
                 agent.move("exited")
                 self._emit(AgentEvent("exited", agent.scope, agent.name, agent.parent, agent.actor_names))
 
-    def _begin_exit(self, scope: str) -> None:
-        """Exit of ``scope`` (every scope for the root): destructors run after what is already queued."""
+    def _begin_exit(self, scope: str) -> list[Item]:
+        """Exit of ``scope`` (every scope for the root): returns the destructors, to queue after the Exit
+        itself (and so after what is already queued)."""
+        destroys: list[Item] = []
         targets = list(self.agents.values()) if scope == ROOT_SCOPE else [self.agents.get(scope)]
         for agent in targets:
             if agent is None or not agent.starting_or_running:
@@ -285,12 +294,13 @@ class Runtime:
             for actor in agent.actors:
                 self.bus.unsubscribe(actor)
                 if actor.live:
-                    self.lanes.enqueue(actor.lane, Work.DESTROY, actor)
+                    destroys.append((actor.lane, Work.DESTROY, actor, None))
             if not agent.ready.done():
                 agent.ready.set_exception(SpawnError(f"agent '{agent.name}' exited before it was ready"))
             if not any(a.live for a in agent.actors):
                 agent.move("exited")
                 self._emit(AgentEvent("exited", agent.scope, agent.name, agent.parent, agent.actor_names))
+        return destroys
 
     # ------------------------------------------------------------------ spawning
     def spawn(self, actor_names: Sequence[str], name: str, parent: str | None) -> Agent:
@@ -368,6 +378,12 @@ class Runtime:
         with self._lock:
             agent = self.agents.get(scope)
             return agent.parent if agent is not None else None
+
+    @contextlib.contextmanager
+    def control(self) -> Iterator[Gate]:
+        """The gate (pause, step, breakpoints), with the runtime's lock held."""
+        with self._lock:
+            yield self.gate
 
     def blocking(self) -> contextlib.AbstractContextManager[None]:
         """Around a guest's wait on the host (a command, an HTTP request): another worker may run lanes."""
