@@ -66,8 +66,10 @@ async def test_component_of_another_world_gets_a_clear_error(wrong_world_wasm) -
 
 async def test_component_needing_an_unknown_import_gets_a_clear_error(extra_import_wasm) -> None:
     mind = Wasmind(wasm_config(extra_import_wasm), progress=False)
-    with pytest.raises(Exception, match=r"cannot instantiate.*tests:extra/gadget"):
+    missing = r"extra_import.*imports `tests:extra/gadget@0\.1\.0`, which"
+    with pytest.raises(ComponentLoadError, match=missing) as err:
         await mind.start()
+    assert "this host does not provide" in str(err.value) and not mind.running
     await mind.shutdown()
 
 

@@ -61,6 +61,10 @@ class CallContext:
         self._started = time.monotonic()
         self.store.set_epoch_deadline(self.deadline_ticks)
 
+    def budget_left_s(self) -> float:
+        """Seconds of the guest's budget left in this call (what a host call may spend of its time)."""
+        return self.deadline_ticks * EPOCH_TICK_S - (time.monotonic() - self._started)
+
     @contextmanager
     def blocked(self) -> Iterator[None]:
         """Pause the budget while the guest waits on the host (a command, an HTTP request).

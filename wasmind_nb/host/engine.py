@@ -37,7 +37,9 @@ class EngineHost:
         self._ticker_stop = threading.Event()
 
     def load_component(self, wasm: Path, cache: Path) -> Component:
-        """Compile ``wasm`` (or reuse the in-memory or on-disk compiled copy) and return it."""
+        """Compile ``wasm`` (or reuse the in-memory or on-disk compiled copy) and return it.
+
+        Raises :class:`ComponentLoadError` if it imports an interface the host does not provide."""
         check_component_size(wasm)
         key = file_key(wasm, [f"wasmtime={version('wasmtime')}", _ENGINE_FLAVOUR])
         with self._lock:
@@ -52,6 +54,9 @@ class EngineHost:
             partial = compiled.with_suffix(f".{os.getpid()}.partial")
             partial.write_bytes(component.serialize())
             os.replace(partial, compiled)
+        from wasmind_nb.host.imports import check_imports  # (it imports the call context, which imports us)
+
+        check_imports(component, self.engine, str(wasm))  # now, not when it is first spawned
         with self._lock:
             return self._components.setdefault(key, component)
 

@@ -45,6 +45,7 @@ __all__ = [
     "HttpResponse",
     "InvalidUrl",
     "NetworkError",
+    "Refused",
     "RequestError",
     "Timeout",
     "retry_delay_ms",
@@ -85,6 +86,11 @@ class NetworkError:
     """The request failed on the way (connection, TLS, redirects) or its host is not allowed."""
 
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Refused(NetworkError):
+    """The host's policy refused the request (a ``Denial`` was recorded); ``message`` is its reason."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from wasmind_nb.host.bulk import GUEST_DIR, BulkChannel
 from wasmind_nb.host.bytelists import check_size
 from wasmind_nb.host.linker import ActorExports, HostLinker, _iface
 from wasmind_nb.host.lowering import HandleMessageCall
+from wasmind_nb.host.wasi.cli import register_stderr
 from wasmind_nb.runtime.events import Envelope
 
 _STDERR_KEEP = 16_000
@@ -121,8 +122,16 @@ class ComponentInstance:
     ) -> None:
         self.label = label
         self.poisoned = False
+        host = host.for_component(component)
+        if host.python_wasi and preopens:
+            raise ComponentLoadError(
+                f"{label}: imports wasi:http, and a component that does sees no files: remove its `fs` "
+                "grants (capabilities.fs) or build it without wasi:http"
+            )
         self.store = wasmtime.Store(engine)
         self._stderr = _StderrTail(_stderr_directory())
+        if host.python_wasi:
+            register_stderr(self.store, self._stderr.path)
         self.bulk = BulkChannel(_stderr_directory())
         wasi = wasmtime.WasiConfig()
         wasi.stderr_file = self._stderr.path  # stdout stays a sink; see _StderrTail

@@ -1,4 +1,5 @@
-"""The wasmtime component linker: every import of ``wasmind:actor@0.1.0`` plus WASI p2.
+"""The wasmtime component linker: every import of ``wasmind:actor@0.1.0`` plus WASI p2 (wasmtime's, or
+for a component that imports ``wasi:http`` the Python set of :mod:`wasmind_nb.host.wasi`).
 
 Host functions are thin: they convert WIT values to the dataclasses of ``process`` / ``httpclient``, ask
 the runtime (through the thread-local :mod:`call context <wasmind_nb.host.context>`), and convert back.
@@ -32,11 +33,15 @@ from wasmind_nb.host.httpclient import (
 )
 from wasmind_nb.host.lowering import LoweredEnvelopes
 from wasmind_nb.host.process import CommandSpec, Exited, FailedToStart, Signaled, TimeoutExpired
+from wasmind_nb.host.wasi import linker as wasi_linker
+from wasmind_nb.host.wasi.values import ObjectTable
 
 PACKAGE = "wasmind:actor"
 VERSION = "0.1.0"
 _ACTOR_T, _CMD_T, _REQUEST_T = 1, 2, 3
 log = logging.getLogger("wasmind_nb.host")
+#: The objects behind the Python WASI set's resources, for every linker (reps are unique).
+wasi_objects = ObjectTable()
 
 
 def _iface(name: str) -> str:
@@ -101,16 +106,25 @@ class HostLinker:
     """Builds and owns the linker for one engine, with the resource tables behind it, and what the
     instances linked through it share: each component's actor exports and the lowered envelopes."""
 
-    def __init__(self, engine: wasmtime.Engine) -> None:
+    def __init__(self, engine: wasmtime.Engine, wasi_http_component: Component | None = None) -> None:
+        """With ``wasi_http_component``: a linker for that component only, whose WASI imports are the
+        Python WASI set (:mod:`wasmind_nb.host.wasi`, which serves ``wasi:http``); else wasmtime's native
+        WASI p2, for every component that does not import ``wasi:http``."""
+        self.engine = engine
         self.commands = ResourceTable()
         self.requests = ResourceTable()
         self.envelopes = LoweredEnvelopes()
         self.exports: weakref.WeakKeyDictionary[Component, ActorExports] = weakref.WeakKeyDictionary()
         self.exports_lock = threading.Lock()
+        self.python_wasi = wasi_http_component is not None
+        self._per_component: weakref.WeakKeyDictionary[Component, HostLinker] = weakref.WeakKeyDictionary()
         bytelists.install()  # list<u8> arguments and results in one copy, not one Python call per byte
         self.linker = Linker(engine)
-        self.linker.add_wasip2()
+        if wasi_http_component is None:
+            self.linker.add_wasip2()
         with self.linker.root() as root:
+            if wasi_http_component is not None:
+                wasi_linker.define(root, wasi_http_component, engine, wasi_objects)
             self._define_actor(root)
             self._define_messaging(root)
             self._define_logger(root)
@@ -118,6 +132,22 @@ class HostLinker:
             self._define_host_info(root)
             self._define_command(root)
             self._define_http(root)
+
+    def for_component(self, component: Component) -> HostLinker:
+        """The linker ``component`` is instantiated with: this one, or (for a component importing
+        ``wasi:http``) its own, built once and kept as long as the component."""
+        if self.python_wasi:
+            return self
+        with self.exports_lock:
+            found = self._per_component.get(component)
+        if found is None:
+            if not wasi_linker.imports_wasi_http(component, self.engine):
+                found = self
+            else:
+                found = HostLinker(self.engine, component)
+            with self.exports_lock:
+                found = self._per_component.setdefault(component, found)
+        return found
 
     # -- actor: imported (never called) by guests whose `agent` interface uses actor.{scope}
     def _define_actor(self, root: Any) -> None:

@@ -24,7 +24,7 @@ from wasmind_nb.host.httpclient import (
     Credential,
     HttpRequestSpec,
     HttpResponse,
-    NetworkError,
+    Refused,
     RequestError,
     send_request,
 )
@@ -100,7 +100,7 @@ class HostAccess:
             spec, policy, self.transport, credential=credential, cancellation=caller.cancellation
         )
         if isinstance(outcome, Denial):
-            return NetworkError(self._record(outcome.in_scope(caller.scope)))
+            return Refused(self._record(outcome.in_scope(caller.scope)))
         return outcome
 
     def cancel_requests(self, scope: str, reason: str, *, llm_only: bool = False) -> int:
