@@ -79,7 +79,7 @@ def test_other_code_is_left_alone(cell: str) -> None:
 
 
 def test_every_blocking_subcommand_is_known_and_the_rest_display_at_once() -> None:
-    assert {"start", "config", "spawn", "send", "wait", "stop", "actor"} == BLOCKING
+    assert {"start", "config", "spawn", "send", "wait", "step", "stop", "actor"} == BLOCKING
     assert set(SUBCOMMANDS) > BLOCKING
 
 

@@ -1,6 +1,6 @@
 """The ``%wasmind`` line and cell magics, registered by ``%load_ext wasmind_nb``.
 
-Subcommands that wait (start, config, spawn, send, wait, stop, actor) return an awaitable, and the input
+Subcommands that wait (start, config, spawn, send, wait, step, stop, actor) return an awaitable, and the input
 transformer of ``awaiting.py`` makes the cell ``await`` it on the kernel's loop: the cell ends when the
 work has ended. The others (status, graph, timeline, help) display at once.
 """
@@ -23,7 +23,7 @@ from IPython.display import display
 from IPython.utils.process import arg_split
 
 from wasmind_nb.errors import WasmindError
-from wasmind_nb.notebook import help_end, render
+from wasmind_nb.notebook import help_end, render, stepping_magics
 from wasmind_nb.notebook.awaiting import Pending, await_magic_calls
 from wasmind_nb.notebook.loading import check_actor_name
 from wasmind_nb.notebook.session import Session, short
@@ -178,6 +178,12 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         Subcommand("stop", _stop_args, "%wasmind stop", "stop the Wasmind", True),
         Subcommand(
             "actor", _actor_args, "%%wasmind actor NAME", "build the cell into an actor", True, "required"
+        ),
+        Subcommand("pause", stepping_magics.pause_args, "%wasmind pause", "hold every new message"),
+        Subcommand("resume", stepping_magics.resume_args, "%wasmind resume", "deliver what is held, run on"),
+        Subcommand("step", stepping_magics.step_args, "%wasmind step [N]", "deliver N held messages", True),
+        Subcommand(
+            "break", stepping_magics.break_args, "%wasmind break [list|clear|--type ...]", "breakpoints"
         ),
         Subcommand("help", _help_args, "%wasmind help [SUBCOMMAND]", "this help, or a subcommand's"),
     )
@@ -374,7 +380,27 @@ class WasmindMagics(Magics):
             auto_spawn=args.auto_spawn,
         )
 
+    def _step(self, rest: str, cell: str | None) -> Work:
+        args = parse(SUBCOMMANDS["step"], rest)
+        if args.n < 1:
+            raise UsageError("%wasmind step: N must be 1 or more")
+        return partial(stepping_magics.step, self.session.current(), args.n, args.timeout)
+
     # -- immediate subcommands
+
+    def _pause(self, rest: str, cell: str | None) -> None:
+        parse(SUBCOMMANDS["pause"], rest)
+        stepping_magics.pause(self.session.current())
+
+    def _resume(self, rest: str, cell: str | None) -> None:
+        parse(SUBCOMMANDS["resume"], rest)
+        stepping_magics.resume(self.session.current())
+
+    def _break(self, rest: str, cell: str | None) -> None:
+        args = parse(SUBCOMMANDS["break"], rest)
+        fields = {"type": args.type, "scope": args.scope, "actor": args.actor}
+        fields = {key: unquote(value) if value else None for key, value in fields.items()}
+        stepping_magics.breakpoints(self.session.current(), args.action, args.id, fields)
 
     def _status(self, rest: str, cell: str | None) -> None:
         parse(SUBCOMMANDS["status"], rest)
