@@ -28,6 +28,7 @@ from typing import Any, NamedTuple, Protocol
 import anywidget
 import traitlets
 
+from wasmind_nb.notebook.bus_controls import BusControls
 from wasmind_nb.notebook.filters import MessageFilter, message_matches
 from wasmind_nb.notebook.snapshot import render_html, summary_text
 from wasmind_nb.runtime.events import ROOT_SCOPE, ActorFault, AgentEvent, Envelope, RuntimeEvent
@@ -426,6 +427,7 @@ class AgentView(anywidget.AnyWidget):
     filter_actor = traitlets.Unicode("").tag(sync=True)
     filter_text = traitlets.Unicode("").tag(sync=True)
     height = traitlets.Int(480).tag(sync=True)
+    bus = traitlets.Dict().tag(sync=True)  # pause / step state (notebook/bus_controls.py)
 
     def __init__(
         self,
@@ -445,6 +447,8 @@ class AgentView(anywidget.AnyWidget):
         self._pending: list[RuntimeEvent] = []
         self._throttle = Throttle(self.flush, 1.0 / max_fps, lambda: self._loop or _running_loop())
         self._state = ViewState(**self._options)
+        self._controls = BusControls(None, self._set_bus)
+        self.bus = self._controls.current()
         self._publish()
         self.on_msg(self._on_front_end_message)
         if mind is not None:
@@ -461,6 +465,8 @@ class AgentView(anywidget.AnyWidget):
         # repeat is dropped (envelopes by seq) or harmless (agent events are upserts, in order).
         self._unsubscribe = source.observe(self._on_events)
         self._state = ViewState.from_source(source, **self._options)
+        self._controls = BusControls(source, self._set_bus)
+        self.bus = self._controls.current()
         self._publish()
 
     def detach(self) -> None:
@@ -491,6 +497,8 @@ class AgentView(anywidget.AnyWidget):
         if not self._pending:
             return
         events, self._pending = self._pending, []
+        if self._controls.apply(events):
+            self.bus = self._controls.current()
         self._state.apply(events)
         delta = self._state.take_delta()
         if delta is None:
@@ -535,9 +543,14 @@ class AgentView(anywidget.AnyWidget):
                     "faults": self.faults,
                 }
             )
+        elif content.get("kind") == "bus":
+            self._controls.command(content)
         elif content.get("kind") == "payload":
             seq = int(content.get("seq", -1))
             self._send_custom({"kind": "payload", "seq": seq, "text": self.payload_text(seq)})
+
+    def _set_bus(self, state: dict[str, Any]) -> None:
+        self.bus = state
 
     def payload_text(self, seq: int) -> str | None:
         """The full payload of message ``seq`` as text, if the source still has it."""
