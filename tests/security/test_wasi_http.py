@@ -7,6 +7,8 @@ through the ``http`` capability: its host and address policy, denials, redirects
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -160,3 +162,15 @@ async def test_an_import_nobody_provides_fails_at_load_naming_it() -> None:
     with pytest.raises(ComponentLoadError, match=r"actor\(s\) g: .*imports `tests:gadget/gadget@0\.1\.0`"):
         await mind.start()
     assert not mind.running
+
+
+def test_wasmind_nb_build_names_the_missing_interface(tmp_path) -> None:
+    folder = ACTORS / "js_gadget"
+    wasm = build_js("js_gadget", folder / "actor.js", folder / "wit", "gadget-actor")
+    toml = tmp_path / "wasmind.toml"
+    toml.write_text(f'starting_actors = ["g"]\n[actors.g]\nsource = {{ path = "{wasm}" }}\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "wasmind_nb.cli", "build", str(toml)], capture_output=True, text=True
+    )
+    assert done.returncode == 2 and "actor(s) g" in done.stderr
+    assert "imports `tests:gadget/gadget@0.1.0`, which this host does not provide" in done.stderr
