@@ -2,6 +2,7 @@
 import { A_NAME, A_SCOPE, agentLabel, h } from "./format.js";
 import { Detail } from "./detail.js";
 import { Graph } from "./graph.js";
+import { Stepper } from "./stepper.js";
 import { forgetStore, storeFor } from "./store.js";
 import { Timeline } from "./timeline.js";
 
@@ -68,6 +69,7 @@ class AgentViewUI {
     this.graph.destroy();
     this.timeline.destroy();
     this.detail.destroy();
+    this.stepper.destroy();
     delete this.el.wasmind;
   }
 
@@ -102,7 +104,8 @@ class AgentViewUI {
     fit.title = "fit the graph into view";
     fit.addEventListener("click", () => this.graph.fit());
     this.status = h("span", "wm-status");
-    bar.append(clear, fit, this.status);
+    this.stepper = new Stepper(this.model);
+    bar.append(clear, fit, this.stepper.el, this.status);
     return bar;
   }
 

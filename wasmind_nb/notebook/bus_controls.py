@@ -9,6 +9,7 @@ controls.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -79,16 +80,18 @@ class BusControls:
             elif action == "step" and not self._stepping:
                 n = max(1, min(MAX_STEP, int(content.get("n", 1))))
                 self._stepping = True
-                task = asyncio.ensure_future(self._source.step(n))  # type: ignore[union-attr]
-                task.add_done_callback(self._stepped)
+                # On the Wasmind's own loop: a comm handler may run where another loop is current.
+                loop = self._source.runtime.loop  # type: ignore[union-attr]
+                future = asyncio.run_coroutine_threadsafe(self._source.step(n), loop)  # type: ignore[union-attr]
+                future.add_done_callback(self._stepped)
         except Exception as err:  # shown in the bar, never raised into the kernel's comm handler
             self._error = str(err)
         self._refresh()
 
-    def _stepped(self, task: asyncio.Future[Any]) -> None:
+    def _stepped(self, future: concurrent.futures.Future[Any]) -> None:
         self._stepping = False
-        if not task.cancelled() and task.exception() is not None:
-            self._error = str(task.exception())
+        if not future.cancelled() and future.exception() is not None:
+            self._error = str(future.exception())
         self._refresh()
 
     def _refresh(self) -> None:
