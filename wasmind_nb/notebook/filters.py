@@ -5,7 +5,7 @@ Both are checked against the shared cases of ``js/test/filter_cases.json``.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
 __all__ = ["MessageFilter", "message_matches"]
@@ -19,14 +19,24 @@ class MessageFilter:
 
     ``scopes``: the sender's or the target's scope is one of them (a scope filter resolved to the scope
     typed and the agents of that name). ``type``, ``actor``, ``text``: case-insensitive substrings of the
-    message type, the sending actor id and the payload preview.
+    message type, the sending actor id and the payload preview, or the whole payload when ``text_of``
+    gives it (``text_of(row)``; the Python side searches whole payloads, the front end its previews).
     """
 
-    def __init__(self, scopes: Collection[str] = (), type: str = "", actor: str = "", text: str = "") -> None:
+    def __init__(
+        self,
+        scopes: Collection[str] = (),
+        type: str = "",
+        actor: str = "",
+        text: str = "",
+        *,
+        text_of: Callable[[Sequence[Any]], str] | None = None,
+    ) -> None:
         self.scopes = frozenset(scopes)
         self.type = type.strip().lower()
         self.actor = actor.strip().lower()
         self.text = text.strip().lower()
+        self._text_of = text_of
 
     @property
     def empty(self) -> bool:
@@ -39,7 +49,9 @@ class MessageFilter:
             return False
         if self.actor and self.actor not in row[M_ACTOR].lower():
             return False
-        return not self.text or self.text in row[M_TEXT].lower()
+        if not self.text:
+            return True
+        return self.text in (row[M_TEXT] if self._text_of is None else self._text_of(row)).lower()
 
 
 def message_matches(

@@ -583,9 +583,18 @@ class AgentView(anywidget.AnyWidget):
         """The timeline rows that pass the current filters, oldest first."""
         self.flush()
         f = MessageFilter(
-            self._state.scopes_named(self.filter_scope), self.filter_type, self.filter_actor, self.filter_text
+            self._state.scopes_named(self.filter_scope),
+            self.filter_type,
+            self.filter_actor,
+            self.filter_text,
+            text_of=self._whole_payload,
         )
         return [MessageRow(*row) for row in self.messages if f.matches(row)]
+
+    def _whole_payload(self, row: Sequence[Any]) -> str:
+        """What the text filter searches here: the whole payload (the front end has the preview only)."""
+        text = self.payload_text(row[M_SEQ])
+        return row[M_TEXT] if text is None else text
 
     @property
     def message_count(self) -> int:
