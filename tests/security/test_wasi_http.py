@@ -6,6 +6,7 @@ through the ``http`` capability: its host and address policy, denials, redirects
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import pytest
 from tests.host.loopback import LoopbackServer
 from tests.security.js_components import build_js
 from wasmind_nb import ComponentLoadError, Config, Wasmind
+from wasmind_nb.host.linker import wasi_objects
 from wasmind_nb.host.transport import DEFAULT_MAX_BODY_BYTES
 from wasmind_nb.paths import wit_dir
 
@@ -53,11 +55,15 @@ async def fetch(mind: Wasmind, **request: object) -> dict:
 
 async def test_granted_fetch_gets_status_headers_and_body(fetch_wasm, server) -> None:
     server.respond = lambda r: (201, [("X-Test", "yes")], b"hello " + r.body)
+    held = len(wasi_objects)
     async with Wasmind(config(fetch_wasm, [f"127.0.0.1:{server.port}"]), progress=False) as mind:
         got = await fetch(mind, url=server.url("/p?q=1"), method="POST", body="from js")
         assert got == {"status": 201, "header": "yes", "body": "hello from js"}
         assert [(r.method, r.target, r.body) for r in server.requests] == [("POST", "/p?q=1", b"from js")]
         assert mind.denials == []
+    del mind
+    gc.collect()
+    assert len(wasi_objects) == held  # what the guest still held went with its store
 
 
 async def test_ungranted_port_is_denied_and_visible(fetch_wasm, server) -> None:

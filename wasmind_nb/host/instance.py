@@ -20,9 +20,9 @@ from wasmtime.component import Component, ExportIndex, Record, ResourceAny
 from wasmind_nb.errors import ActorTrap, ComponentLoadError
 from wasmind_nb.host.bulk import GUEST_DIR, BulkChannel
 from wasmind_nb.host.bytelists import check_size
-from wasmind_nb.host.linker import ActorExports, HostLinker, _iface
+from wasmind_nb.host.linker import ActorExports, HostLinker, _iface, wasi_objects
 from wasmind_nb.host.lowering import HandleMessageCall
-from wasmind_nb.host.wasi.cli import register_stderr
+from wasmind_nb.host.wasi.cli import register_store
 from wasmind_nb.runtime.events import Envelope
 
 _STDERR_KEEP = 16_000
@@ -131,7 +131,7 @@ class ComponentInstance:
         self.store = wasmtime.Store(engine)
         self._stderr = _StderrTail(_stderr_directory())
         if host.python_wasi:
-            register_stderr(self.store, self._stderr.path)
+            register_store(self.store, self._stderr.path, wasi_objects)
         self.bulk = BulkChannel(_stderr_directory())
         wasi = wasmtime.WasiConfig()
         wasi.stderr_file = self._stderr.path  # stdout stays a sink; see _StderrTail

@@ -18,6 +18,7 @@ from wasmtime.component import Record, Variant
 
 from wasmind_nb.host import context
 from wasmind_nb.host.wasi.io import InputStream, OutputStream, Timer, discard
+from wasmind_nb.host.wasi.values import ObjectTable
 
 #: The most bytes one ``get-random-bytes`` call returns.
 MAX_RANDOM_BYTES = 1 << 20
@@ -26,16 +27,18 @@ _stderr_files: dict[int, str] = {}
 _stderr_lock = threading.Lock()
 
 
-def register_stderr(store: object, path: str) -> None:
-    """Send what the guest of ``store`` writes to stderr to the file ``path`` (until the store goes)."""
+def register_store(store: object, path: str, table: ObjectTable) -> None:
+    """Send what the guest of ``store`` writes to stderr to the file ``path``; when the store goes,
+    forget that and drop its objects from ``table``."""
     with _stderr_lock:
         _stderr_files[id(store)] = path
-    weakref.finalize(store, _forget, id(store))
+    weakref.finalize(store, _forget, id(store), table)
 
 
-def _forget(key: int) -> None:
+def _forget(key: int, table: ObjectTable) -> None:
     with _stderr_lock:
         _stderr_files.pop(key, None)
+    table.drop_owner(key)
 
 
 def _stderr_sink() -> Callable[[bytes], None]:

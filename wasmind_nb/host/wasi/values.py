@@ -28,6 +28,8 @@ from wasmtime.component import (
     VariantType,
 )
 
+from wasmind_nb.host import context
+
 
 class ObjectTable:
     """The Python object behind each wasi resource handle, keyed by rep (one table for every type:
@@ -35,14 +37,36 @@ class ObjectTable:
 
     def __init__(self) -> None:
         self._items: dict[int, Any] = {}
+        self._owners: dict[int, set[int]] = {}
+        self._owner_of: dict[int, int] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
     def add(self, value: Any) -> int:
+        """Keep ``value``; it belongs to the calling guest's store and goes when that store goes."""
+        owner = _current_store()
         with self._lock:
             rep = next(self._ids)
             self._items[rep] = value
+            if owner is not None:
+                self._owners.setdefault(owner, set()).add(rep)
+                self._owner_of[rep] = owner
             return rep
+
+    def drop_owner(self, owner: int) -> None:
+        """Forget every object of the store ``owner`` (``id`` of the store), for a store that is gone:
+        wasmtime runs no destructors for the handles it still held."""
+        with self._lock:
+            reps = self._owners.pop(owner, set())
+            for rep in reps:
+                self._items.pop(rep, None)
+                self._owner_of.pop(rep, None)
+
+    def _remove(self, rep: int) -> Any:
+        owner = self._owner_of.pop(rep, None)
+        if owner is not None:
+            self._owners.get(owner, set()).discard(rep)
+        return self._items.pop(rep, None)
 
     def get(self, rep: int) -> Any:
         with self._lock:
@@ -51,12 +75,14 @@ class ObjectTable:
     def take(self, rep: int) -> Any:
         """Remove and return the object of ``rep`` (an owned handle the guest gave the host)."""
         with self._lock:
-            return self._items.pop(rep)
+            if rep not in self._items:
+                raise KeyError(rep)
+            return self._remove(rep)
 
     def pop(self, rep: int) -> Any:
         """Remove ``rep`` (the guest dropped its handle) and close its object if it has ``close``."""
         with self._lock:
-            value = self._items.pop(rep, None)
+            value = self._remove(rep)
         close = getattr(value, "close", None)
         if close is not None:
             close()
@@ -85,6 +111,13 @@ class ResourceIds:
         self._next += 1
         self._known.append((ty, rid))
         return rid
+
+
+def _current_store() -> int | None:
+    try:
+        return id(context.current().store)
+    except RuntimeError:
+        return None
 
 
 def fit(value: Any, ty: Any, table: ObjectTable, ids: ResourceIds) -> Any:
