@@ -303,11 +303,15 @@ class Runtime:
         return destroys
 
     # ------------------------------------------------------------------ spawning
-    def spawn(self, actor_names: Sequence[str], name: str, parent: str | None) -> Agent:
+    def spawn(
+        self, actor_names: Sequence[str], name: str, parent: str | None, *, rename: bool = False
+    ) -> Agent:
         """Create a scope and queue the constructors of its actors; returns the agent at once.
 
         Unknown names fail here, before anything starts. The new actors are subscribed before any
-        constructor runs, so nothing broadcast from here on is lost to them.
+        constructor runs, so nothing broadcast from here on is lost to them. With ``rename`` (a guest's
+        ``spawn-agent``), a name already taken among the parent's live children gets the first free
+        suffix: ``worker``, ``worker-2``, ``worker-3``.
         """
         try:
             names = self.config.expand_spawn(list(actor_names))
@@ -323,6 +327,8 @@ class Runtime:
                 raise SpawnError(f"unknown parent scope '{parent}'")
             alive = sum(1 for a in self.agents.values() if a.live)
             quotas.check_spawn(self.config.runtime, alive, self._depth(parent) + 1 if parent else 0)
+            if rename:
+                name = self._free_name(name, parent)
             scope = ROOT_SCOPE if parent is None and ROOT_SCOPE not in self.agents else self.ids.scope()
             agent = Agent(scope=scope, name=name, parent=parent, actor_names=tuple(names))
             self.agents[scope] = agent
@@ -336,6 +342,15 @@ class Runtime:
             if not agent.actors:  # nothing to construct (e.g. no starting_actors): ready at once
                 self._agent_ready(agent)
             return agent
+
+    def _free_name(self, name: str, parent: str | None) -> str:
+        """``name``, or ``name-2``, ``name-3``, ... : the first not taken by a live child of ``parent``."""
+        taken = {a.name for a in self.agents.values() if a.parent == parent and a.starting_or_running}
+        candidate, n = name, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{name}-{n}"
+        return candidate
 
     def _depth(self, scope: str) -> int:
         """How many levels ``scope`` is below the root."""

@@ -40,7 +40,9 @@ class Runtime(Protocol):
     def actor_named(self, scope: str, name: str) -> Actor | None: ...
     def parent_of(self, scope: str) -> str | None: ...
     def record_denial(self, denial: Denial) -> str: ...
-    def spawn(self, actor_names: Sequence[str], name: str, parent: str | None) -> Agent: ...
+    def spawn(
+        self, actor_names: Sequence[str], name: str, parent: str | None, *, rename: bool = False
+    ) -> Agent: ...
     def blocking(self) -> AbstractContextManager[None]: ...
     def publish(
         self,
@@ -85,7 +87,8 @@ class GuestServices:
         denial = guard.check_spawn(caller.actor_name, caller.capabilities, actor_names)
         if denial is not None:
             raise SpawnError(self._runtime.record_denial(denial.in_scope(caller.scope)))
-        return self._runtime.spawn(actor_names, agent_name, parent=caller.scope).scope
+        # A guest's name often comes from a model (a role: "worker"): a clash gets a suffix, not an error.
+        return self._runtime.spawn(actor_names, agent_name, parent=caller.scope, rename=True).scope
 
     def parent_of(self, scope: str) -> str | None:
         return self._runtime.parent_of(scope)
