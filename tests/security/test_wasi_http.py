@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import componentize
 from tests.host.loopback import LoopbackServer
 from tests.security.js_components import build_js
 from wasmind_nb import ComponentLoadError, Config, Wasmind
@@ -180,3 +181,23 @@ def test_wasmind_nb_build_names_the_missing_interface(tmp_path) -> None:
     )
     assert done.returncode == 2 and "actor(s) g" in done.stderr
     assert "imports `tests:gadget/gadget@0.1.0`, which this host does not provide" in done.stderr
+
+
+@pytest.fixture(scope="module")
+def py_fetch_wasm() -> Path:
+    folder = ACTORS / "py_wasi_http"
+    world = "tests:py-fetch/py-fetch"
+    return componentize("py_wasi_http", folder / "app", [wit_dir(), folder / "wit"], world)
+
+
+async def test_a_python_wasi_http_client_is_confined_the_same_way(py_fetch_wasm, server) -> None:
+    server.respond = lambda r: (200, [("X-Test", r.header("x-from") or "")], b"hello python")
+    async with Wasmind(config(py_fetch_wasm, [f"127.0.0.1:{server.port}"]), progress=False) as mind:
+        got = await fetch(mind, url=server.url("/py"))
+        assert got == {"status": 200, "header": "python", "body": "hello python"}
+    async with Wasmind(config(py_fetch_wasm, []), progress=False) as mind:
+        got = await fetch(mind, url=server.url("/py"))
+        assert "HttpRequestDenied" in got["error"]
+        target = f"127.0.0.1:{server.port}"
+        assert [(d.capability, d.target) for d in mind.denials] == [("http_hosts", target)]
+    assert len(server.requests) == 1

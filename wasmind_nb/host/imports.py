@@ -51,10 +51,8 @@ def check_imports(component: Component, engine: wasmtime.Engine, label: str) -> 
         return
     listed = ", ".join(f"`{name}`" for name in missing)
     hint = ""
-    if any(n.startswith("wasi:sockets/") for n in missing):
-        hint = "; a component that imports wasi:http reaches the network only through it, not wasi:sockets"
-    elif any(n.startswith("wasi:filesystem/") for n in missing):
-        hint = "; a component that imports wasi:http sees no files"
+    if any(n.startswith("wasi:") for n in missing) and imports_wasi_http(component, engine):
+        hint = "; a component that imports wasi:http is linked with the host's own WASI 0.2 set"
     raise ComponentLoadError(
         f"{label} imports {listed}, which this host does not provide (it links wasmind:actor@0.1, "
         f"WASI 0.2 and wasi:http 0.2 outgoing requests){hint}"

@@ -1,5 +1,6 @@
 """Define a component's WASI imports in a linker from the Python WASI set (:mod:`.io`, :mod:`.cli`,
-:mod:`.http`), with each function's declared type, so values fit exactly what the component expects."""
+:mod:`.http`, :mod:`.sockets`), with each function's declared type, so values fit exactly what the
+component expects."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import wasmtime
 from wasmtime.component import Component, FuncType, ResourceType
 
-from wasmind_nb.host.wasi import cli, http, io
+from wasmind_nb.host.wasi import cli, http, io, sockets
 from wasmind_nb.host.wasi.values import ObjectTable, ResourceIds, wrap
 
 #: Host resource ids of the Python WASI set start here (below are the wasmind:actor resources).
@@ -18,7 +19,7 @@ _FIRST_RESOURCE_ID = 1000
 
 def provided() -> dict[str, dict[str, Callable[..., Any]]]:
     """Every interface of the Python WASI set (name without version) and its functions."""
-    return {**io.functions(), **cli.functions(), **http.functions()}
+    return {**io.functions(), **cli.functions(), **http.functions(), **sockets.functions()}
 
 
 def imports_wasi_http(component: Component, engine: wasmtime.Engine) -> bool:
@@ -38,7 +39,7 @@ def unprovided(component: Component, engine: wasmtime.Engine) -> list[str]:
             missing.append(name)
             continue
         for member, extern in item.ty.exports(engine).items():
-            if isinstance(extern.ty, FuncType) and member not in funcs:
+            if isinstance(extern.ty, FuncType) and member not in funcs and "*" not in funcs:
                 missing.append(f"{name} function `{member}`")
     return missing
 
@@ -61,4 +62,5 @@ def define(root: Any, component: Component, engine: wasmtime.Engine, table: Obje
                 if isinstance(ty, ResourceType):
                     inst.add_resource(member, ResourceType.host(ids.id_of(ty)), drop)
                 elif isinstance(ty, FuncType):
-                    inst.add_func(member, wrap(funcs[member], ty.params, ty.result, table, ids))
+                    func = funcs.get(member) or funcs["*"]
+                    inst.add_func(member, wrap(func, ty.params, ty.result, table, ids))
