@@ -48,6 +48,14 @@ class BusPaused(WasmindError):
     """``wait_idle`` found the bus paused with messages held: nothing runs until ``resume`` or ``step``."""
 
 
+class ApprovalError(WasmindError):
+    """``approve`` or ``reject`` named a call that is unknown or already decided."""
+
+
+class ApprovalPending(WasmindError):
+    """``wait_idle`` found nothing running but tool calls waiting for a person's decision."""
+
+
 class LLMScriptError(WasmindError):
     """The embedded LLM's script has no reply for a request."""
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import networkx as nx
 
+from wasmind_nb.approving import ApprovalCallback, ApprovingMixin
 from wasmind_nb.build.loader import LoadedActor, load_all
 from wasmind_nb.config import ActorSpec, Capabilities, Config
 from wasmind_nb.errors import IdleTimeout, SpawnError, WasmindError
@@ -91,13 +92,14 @@ def _payload_bytes(payload: Any) -> bytes:
     return encode_payload(payload)
 
 
-class Wasmind(SteppingMixin):
+class Wasmind(SteppingMixin, ApprovingMixin):
     """A running Wasmind system.
 
     ``config`` is a :class:`Config` or the path of a TOML file. ``working_dir`` is what actors see as the
     host's working directory (default: the current directory). ``seed`` makes scope ids reproducible.
     ``llm`` scripts the embedded offline model (a list of replies, a ``Script``, a function of the
-    request, or a script file), overriding ``[llm] script``.
+    request, or a script file), overriding ``[llm] script``. ``on_approval`` decides the tool calls that
+    need approval (see :meth:`on_approval`).
     """
 
     def __init__(
@@ -108,6 +110,7 @@ class Wasmind(SteppingMixin):
         seed: int | None = 0,
         progress: bool = True,
         llm: Any = None,
+        on_approval: ApprovalCallback | None = None,
     ) -> None:
         self.config = config if isinstance(config, Config) else Config.from_file(config)
         self.working_dir = Path(working_dir or os.getcwd()).resolve()
@@ -121,6 +124,7 @@ class Wasmind(SteppingMixin):
         self._ticker_held = False
         self._ledger = UsageLedger()
         self._pricing: tuple[Config, Pricing] | None = None
+        self._init_approvals(on_approval)
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -152,6 +156,8 @@ class Wasmind(SteppingMixin):
                 working_dir=self.working_dir,
                 seed=self.seed,
             )
+            self._connect_approvals(self._runtime, loop)
+            self._start_recording_decisions()
             self._engine.acquire_ticker()
             self._ticker_held = True
             url = {"base_url": self.llm.base_url, "models_available": self.llm.models}
@@ -282,12 +288,22 @@ class Wasmind(SteppingMixin):
 
     async def wait_idle(self, timeout: float | None = 60.0) -> None:
         """Return when nothing is queued or running; raise :class:`IdleTimeout` naming what is busy, or
-        :class:`BusPaused` when the bus is paused (or stopped at a breakpoint) with messages held."""
+        :class:`BusPaused` when the bus is paused (or stopped at a breakpoint) with messages held, or
+        :class:`ApprovalPending` when only tool calls waiting for a decision are left (an ``on_approval``
+        callback still deciding is waited for)."""
+
+        async def settled() -> None:  # a decision taken meanwhile (a callback, a replay) starts new work
+            while True:
+                await self.runtime.idle_future()
+                if not await self._settle_approvals() and self.runtime.idle:
+                    return
+
         try:
-            await asyncio.wait_for(self.runtime.idle_future(), timeout)
+            await asyncio.wait_for(settled(), timeout)
         except TimeoutError:
             raise IdleTimeout(f"still busy after {timeout} s: {self.runtime.busy_report()}") from None
         self._check_not_held()
+        self._check_no_pending_approvals()
 
     def observe(self, callback: Callable[[list[RuntimeEvent]], None]) -> Callable[[], None]:
         """Call ``callback(batch)`` on the loop thread for every batch of new events; returns unsubscribe."""

@@ -210,6 +210,20 @@ class _Declaration(_Table):
     listens_to: list[str] | None = None
     scope_filter: ScopeFilter | None = None
     capabilities: CapabilitiesTable | None = None
+    approval: bool | list[str] | None = None  # tool calls the host holds for a person's decision
+
+    @field_validator("approval", mode="before")
+    @classmethod
+    def _approval(cls, value: Any) -> Any:
+        """``true``, ``false`` or a list of distinct, non-empty tool names."""
+        if value is None or isinstance(value, bool):
+            return value
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise ValueError(f"expected true, false or a list of tool names, got {value!r}")
+        twice = sorted({v for v in value if value.count(v) > 1})
+        if twice:
+            raise ValueError(f"tool name(s) listed twice: {', '.join(twice)}")
+        return value
 
 
 class ActorTable(_Declaration):

@@ -16,13 +16,13 @@ from wasmind_nb.config.models import (
     OverrideTable,
     PathSource,
 )
+from wasmind_nb.config.notices import ConfigWarning
 from wasmind_nb.config.sources import LocatedActor, locate, source_identity
 from wasmind_nb.config.specs import ActorSpec
+from wasmind_nb.config.standins import serve, stand_ins_enabled, warn_served
 from wasmind_nb.errors import ConfigError
 
-
-class ConfigWarning(UserWarning):
-    """Something in a config is ignored: an upstream-only table, an override for no actor, ..."""
+__all__ = ["ConfigWarning", "resolve_actors"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,7 @@ class _Resolver:
             for name, table in config.actor_overrides.items()
         }
         self.cache = config.runtime.cache_dir
+        self.stand_ins = stand_ins_enabled(config.runtime.stand_ins)
         self.dependencies: dict[str, _Declared] = {}
         self.located: dict[str, LocatedActor] = {}
         self.stack: list[str] = []
@@ -86,7 +87,13 @@ class _Resolver:
             self._visit(name, self.user[name].layer)
         self._warn_unused_overrides()
         order = [*self.user, *(name for name in self.located if name not in self.user)]
-        return {name: self._spec(name) for name in order}
+        specs = {name: self._spec(name) for name in order}
+        served = {name: (spec.actor_id, self.located[name].source_path.name) for name, spec in specs.items()}
+        warn_served(
+            {name: key for name, key in served.items() if self.located[name].stand_in},
+            "`cargo component` is not installed",
+        )
+        return specs
 
     def _visit(self, name: str, via: Layer) -> None:
         """Locate ``name`` (declared by ``via``) and, recursively, the dependencies its manifest declares."""
@@ -104,6 +111,7 @@ class _Resolver:
             file=declared.layer.file,
             key=declared.layer.key,
             cache=self.cache,
+            stand_ins=self.stand_ins,
         )
         self.located[name] = located
         if located.manifest is not None and located.manifest_path is not None:
@@ -168,9 +176,13 @@ class _Resolver:
     def _spec(self, name: str) -> ActorSpec:
         located = self.located[name]
         own = None
-        if located.manifest is not None and located.manifest_path is not None:
-            own = manifest_layer(located.manifest, located.manifest_path, trusted=located.trusted)
+        code, code_path = located.code_manifest
+        if code is not None and code_path is not None:
+            trusted = located.trusted or located.stand_in is not None  # a stand-in's code is ours
+            own = manifest_layer(code, code_path, trusted=trusted)
         merged = merge_layers([own, *self._layers(name)] if own else self._layers(name))
+        if located.stand_in is not None:
+            serve(located.stand_in, merged, self._layers(name))
         required = self._required(name, own, merged.origins.get("required_spawn_with"))
         listens_to = merged.values.get("listens_to")
         if merged.ungranted:
@@ -197,6 +209,7 @@ class _Resolver:
             declared_in=(self.user.get(name) or self.dependencies[name]).layer.file,
             python_path=_python_path(name, located),
             ungranted=tuple(merged.ungranted.values()),
+            approval=_approval(merged.values.get("approval")),
         )
 
     def _required(self, name: str, own: Layer | None, winner: Layer | None) -> tuple[str, ...]:
@@ -219,7 +232,7 @@ class _Resolver:
 
 def _python_path(name: str, located: LocatedActor) -> tuple[Path, ...]:
     """The folders a Python actor's manifest adds to its build, resolved from the manifest's folder."""
-    manifest, path = located.manifest, located.manifest_path
+    manifest, path = located.code_manifest
     if manifest is None or path is None or not manifest.python_path:
         return ()
     if located.kind != "python":
@@ -243,3 +256,10 @@ def _python_path(name: str, located: LocatedActor) -> tuple[Path, ...]:
 
 def _names(names: Iterable[str]) -> str:
     return ", ".join(sorted(names)) or "none"
+
+
+def _approval(value: bool | list[str] | None) -> bool | tuple[str, ...]:
+    """``approval`` as the spec keeps it: ``True``, ``False`` or a tuple of tool names."""
+    if isinstance(value, list):
+        return tuple(value)
+    return bool(value)

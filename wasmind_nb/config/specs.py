@@ -113,10 +113,15 @@ class ActorSpec:
     declared_in: str = "<unknown>"
     python_path: tuple[Path, ...] = ()  # extra folders of a Python actor's build (its manifest's python_path)
     ungranted: tuple[UngrantedRequest, ...] = ()  # requests of untrusted manifests, not granted
+    approval: bool | tuple[str, ...] = False  # ``approval = true`` or the tool names that need approval
 
     def __post_init__(self) -> None:
         if not self.actor_id:
             object.__setattr__(self, "actor_id", self.name)
+
+    def needs_approval(self, tool: str) -> bool:
+        """Whether a call of ``tool`` (one this actor owns) waits for a person's decision."""
+        return self.approval is True or (isinstance(self.approval, tuple) and tool in self.approval)
 
     def config_toml(self) -> str:
         """The config table as TOML text, as the actor's constructor receives it (``""`` when empty)."""

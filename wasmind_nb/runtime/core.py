@@ -31,11 +31,18 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from wasmind_nb.errors import ActorTrap, ComponentLoadError, ConfigError, SpawnError
+from wasmind_nb.errors import ActorTrap, ApprovalError, ComponentLoadError, ConfigError, SpawnError
 from wasmind_nb.host.denial import Denial
 from wasmind_nb.host.engine import EngineHost
 from wasmind_nb.runtime import quotas
 from wasmind_nb.runtime.access import HostAccess
+from wasmind_nb.runtime.approvals import (
+    APPROVAL_SENDER,
+    EXECUTE_TOOL_CALL,
+    TOOLS_AVAILABLE,
+    ApprovalDesk,
+    PendingApproval,
+)
 from wasmind_nb.runtime.bus import Bus
 from wasmind_nb.runtime.denials import DenialLog
 from wasmind_nb.runtime.events import ActorFault, AgentEvent, Envelope, RuntimeEvent
@@ -54,6 +61,8 @@ from wasmind_sdk.messages import (
     AllActorsReady,
     Exit,
     Message,
+    ToolCallStatus,
+    ToolCallStatusUpdate,
     UserNotification,
     encode,
 )
@@ -108,6 +117,8 @@ class Runtime:
         self.messages = self.bus.messages  # every envelope, in order
         self.services = GuestServices(self)
         self.gate = Gate(self._enqueue, self._emit)  # type: ignore[arg-type]
+        self.approvals = ApprovalDesk()
+        self.approval_listener: Callable[[PendingApproval], None] | None = None  # called with the lock held
         self.lanes = Lanes(
             config.runtime,
             lock=self._lock,
@@ -148,6 +159,8 @@ class Runtime:
         """
         with self._lock:
             envelope, recipients = self.bus.post(message_type, payload, from_actor_id, from_scope, parent_id)
+            if message_type in (TOOLS_AVAILABLE, EXECUTE_TOOL_CALL):
+                recipients = self._approval_check(envelope, recipients)
             items: list[Item] = [(actor.lane, Work.DELIVER, actor, envelope) for actor in recipients]
             if message_type == Exit.MESSAGE_TYPE:
                 items += self._begin_exit(from_scope)
@@ -156,6 +169,64 @@ class Runtime:
 
     def _enqueue(self, lane: Lane, work: Work, actor: Actor, envelope: Envelope | None) -> None:
         self.lanes.enqueue(lane, work, actor, envelope)
+
+    # ------------------------------------------------------------------ approvals (runtime/approvals.py)
+    def _approval_check(self, envelope: Envelope, recipients: list[Actor]) -> list[Actor]:
+        """Learn an approval-bound actor's tools; hold the calls of them that need a decision."""
+        if envelope.message_type == TOOLS_AVAILABLE:
+            sender = self.actor_named(envelope.from_scope, envelope.from_actor_id)
+            if sender is not None and sender.spec.approval:
+                self.approvals.announced(sender, envelope.payload)
+            return recipients
+        agent = self.agents.get(envelope.from_scope)
+        before = len(self.approvals.pending)
+        now = self.approvals.hold(envelope, recipients, agent.name if agent else envelope.from_scope)
+        for approval in self.approvals.pending[before:]:
+            self._approval_changed(approval)
+        return now
+
+    def decide(self, approval_id: str, approve: bool, reason: str = "") -> PendingApproval:
+        """Approve (deliver the held call unchanged to its tool actor) or reject (answer the assistant
+        with the tool's ``Err`` result carrying ``reason``). :class:`ApprovalError` for an unknown or
+        already decided id."""
+        with self._lock:
+            try:
+                approval, actor, envelope = self.approvals.take(
+                    approval_id, "approved" if approve else "rejected", reason
+                )
+            except KeyError:
+                raise ApprovalError(self._unknown_approval(approval_id)) from None
+            if approve:
+                self.gate.route(envelope, [(actor.lane, Work.DELIVER, actor, envelope)])
+            else:
+                status = ToolCallStatus.err(f"The user rejected this call of {approval.tool}: {reason}")
+                update = ToolCallStatusUpdate(status, approval.tool_call_id, approval.originating_request_id)
+                self.publish(
+                    update.MESSAGE_TYPE,
+                    encode(update),
+                    from_actor_id=APPROVAL_SENDER,
+                    from_scope=approval.agent,
+                    parent_id=envelope.id,
+                )
+            self._approval_changed(approval)
+            return approval
+
+    def _unknown_approval(self, approval_id: str) -> str:
+        decided = self.approvals.decided(approval_id)
+        if decided is not None:
+            why = f" ({decided.reason})" if decided.reason else ""
+            return f"approval {approval_id} ({decided.tool}) was already {decided.state}{why}"
+        waiting = ", ".join(a.id for a in self.approvals.pending) or "none"
+        return f"no approval with id '{approval_id}' (waiting: {waiting})"
+
+    def _cancel_approvals(self, scope: str | None, actor: Actor | None, reason: str) -> None:
+        for approval in self.approvals.cancel_for(scope, actor, reason):
+            self._approval_changed(approval)
+
+    def _approval_changed(self, approval: PendingApproval) -> None:
+        self._emit(approval)  # type: ignore[arg-type]
+        if self.approval_listener is not None:
+            self.approval_listener(approval)
 
     # ------------------------------------------------------------------ lifecycle of actors
     def _execute(self, lane: Lane, work: Work, actor: Actor, envelope: Envelope | None) -> None:
@@ -236,6 +307,7 @@ class Runtime:
             self.lanes.drop_queued(actor)
             lane.actors.pop(actor.uid, None)
             self.lanes.release_isolated(lane)
+            self._cancel_approvals(actor.scope, actor, f"{actor.name} failed")
             fault = ActorFault(actor.scope, actor.name, error)
             self.faults.append(fault)
             self._emit(fault)
@@ -291,6 +363,7 @@ class Runtime:
             if agent is None or not agent.starting_or_running:
                 continue
             agent.move("exiting")
+            self._cancel_approvals(agent.scope, None, f"agent {agent.name} ({agent.scope}) exited")
             for actor in agent.actors:
                 self.bus.unsubscribe(actor)
                 if actor.live:
