@@ -23,7 +23,7 @@ from IPython.display import display
 from IPython.utils.process import arg_split
 
 from wasmind_nb.errors import WasmindError
-from wasmind_nb.notebook import help_end, render, stepping_magics
+from wasmind_nb.notebook import approval_magics, help_end, render, stepping_magics
 from wasmind_nb.notebook.awaiting import Pending, await_magic_calls
 from wasmind_nb.notebook.loading import check_actor_name
 from wasmind_nb.notebook.session import Session, short
@@ -184,6 +184,20 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         Subcommand("step", stepping_magics.step_args, "%wasmind step [N]", "deliver N held messages", True),
         Subcommand(
             "break", stepping_magics.break_args, "%wasmind break [list|clear|--type ...]", "breakpoints"
+        ),
+        Subcommand(
+            "approvals", approval_magics.approvals_args, "%wasmind approvals", "tool calls awaiting approval"
+        ),
+        Subcommand(
+            "approve", approval_magics.approve_args, "%wasmind approve ID", "run a held tool call", True
+        ),
+        Subcommand(
+            "reject",
+            approval_magics.reject_args,
+            "%wasmind reject ID REASON",
+            "refuse a held call",
+            True,
+            "optional",
         ),
         Subcommand("help", _help_args, "%wasmind help [SUBCOMMAND]", "this help, or a subcommand's"),
     )
@@ -386,7 +400,19 @@ class WasmindMagics(Magics):
             raise UsageError("%wasmind step: N must be 1 or more")
         return partial(stepping_magics.step, self.session.current(), args.n, args.timeout)
 
+    def _approve(self, rest: str, cell: str | None) -> Work:
+        args = parse(SUBCOMMANDS["approve"], rest)
+        return partial(approval_magics.approve, self.session.current(), unquote(args.id))
+
+    def _reject(self, rest: str, cell: str | None) -> Work:
+        approval_id, reason = approval_magics.reject_text(rest, cell)
+        return partial(approval_magics.reject, self.session.current(), approval_id, reason)
+
     # -- immediate subcommands
+
+    def _approvals(self, rest: str, cell: str | None) -> None:
+        parse(SUBCOMMANDS["approvals"], rest)
+        approval_magics.show(self.session.current())
 
     def _pause(self, rest: str, cell: str | None) -> None:
         parse(SUBCOMMANDS["pause"], rest)
