@@ -75,14 +75,20 @@ class ApprovingMixin:
     async def approve(self, approval_id: str) -> PendingApproval:
         """Deliver the held call, unchanged, to its tool actor. :class:`ApprovalError` for an unknown or
         already decided id."""
-        return self.runtime.decide(_check_id(approval_id), True)
+        return self.decide(approval_id, True)
 
     async def reject(self, approval_id: str, reason: str = "") -> PendingApproval:
         """Answer the call in the tool's stead with an error result carrying ``reason``: the tool never
         runs and the assistant reads the reason. :class:`ApprovalError` for an unknown or decided id."""
+        return self.decide(approval_id, False, reason)
+
+    def decide(self, approval_id: str, approved: bool, reason: str = "") -> PendingApproval:
+        """:meth:`approve` or :meth:`reject` without ``await`` (from a widget's or a magic's handler);
+        returns the decided call."""
         if not isinstance(reason, str):
             raise ApprovalError(f"the reason must be text, got {type(reason).__name__}")
-        return self.runtime.decide(_check_id(approval_id), False, reason.strip() or "no reason given")
+        reason = "" if approved else reason.strip() or "no reason given"
+        return self.runtime.decide(_check_id(approval_id), approved, reason)
 
     def on_approval(self, callback: ApprovalCallback | None) -> None:
         """Decide each new held call with ``callback(approval)`` (on the event loop), for scripts.

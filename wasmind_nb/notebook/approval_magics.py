@@ -62,17 +62,17 @@ def show(mind: Wasmind) -> None:
     print(approval_lines(mind.pending_approvals))
 
 
-async def approve(mind: Wasmind, approval_id: str) -> None:
+def approve(mind: Wasmind, approval_id: str) -> None:
     try:
-        approval = await mind.approve(approval_id)
+        approval = mind.decide(approval_id, True)
     except WasmindError as err:
         raise short(err) from None
     print(f"approved {approval.describe()}")
 
 
-async def reject(mind: Wasmind, approval_id: str, reason: str) -> None:
+def reject(mind: Wasmind, approval_id: str, reason: str) -> None:
     try:
-        approval = await mind.reject(approval_id, reason)
+        approval = mind.decide(approval_id, False, reason)
     except WasmindError as err:
         raise short(err) from None
     print(f"rejected {approval.describe()}: {approval.reason}")

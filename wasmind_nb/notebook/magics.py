@@ -188,16 +188,13 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         Subcommand(
             "approvals", approval_magics.approvals_args, "%wasmind approvals", "tool calls awaiting approval"
         ),
-        Subcommand(
-            "approve", approval_magics.approve_args, "%wasmind approve ID", "run a held tool call", True
-        ),
+        Subcommand("approve", approval_magics.approve_args, "%wasmind approve ID", "run a held tool call"),
         Subcommand(
             "reject",
             approval_magics.reject_args,
             "%wasmind reject ID REASON",
             "refuse a held call",
-            True,
-            "optional",
+            cell="optional",
         ),
         Subcommand("help", _help_args, "%wasmind help [SUBCOMMAND]", "this help, or a subcommand's"),
     )
@@ -400,15 +397,15 @@ class WasmindMagics(Magics):
             raise UsageError("%wasmind step: N must be 1 or more")
         return partial(stepping_magics.step, self.session.current(), args.n, args.timeout)
 
-    def _approve(self, rest: str, cell: str | None) -> Work:
-        args = parse(SUBCOMMANDS["approve"], rest)
-        return partial(approval_magics.approve, self.session.current(), unquote(args.id))
-
-    def _reject(self, rest: str, cell: str | None) -> Work:
-        approval_id, reason = approval_magics.reject_text(rest, cell)
-        return partial(approval_magics.reject, self.session.current(), approval_id, reason)
-
     # -- immediate subcommands
+
+    def _approve(self, rest: str, cell: str | None) -> None:
+        args = parse(SUBCOMMANDS["approve"], rest)
+        approval_magics.approve(self.session.current(), unquote(args.id))
+
+    def _reject(self, rest: str, cell: str | None) -> None:
+        approval_id, reason = approval_magics.reject_text(rest, cell)
+        approval_magics.reject(self.session.current(), approval_id, reason)
 
     def _approvals(self, rest: str, cell: str | None) -> None:
         parse(SUBCOMMANDS["approvals"], rest)
