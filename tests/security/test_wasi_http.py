@@ -54,10 +54,12 @@ async def fetch(mind: Wasmind, **request: object) -> dict:
     return results[0]
 
 
-async def test_granted_fetch_gets_status_headers_and_body(fetch_wasm, server) -> None:
+@pytest.mark.parametrize("instances", ["isolated", "pooled"])
+async def test_granted_fetch_gets_status_headers_and_body(fetch_wasm, server, instances) -> None:
     server.respond = lambda r: (201, [("X-Test", "yes")], b"hello " + r.body)
     held = len(wasi_objects)
-    async with Wasmind(config(fetch_wasm, [f"127.0.0.1:{server.port}"]), progress=False) as mind:
+    cfg = config(fetch_wasm, [f"127.0.0.1:{server.port}"], f'[runtime]\ninstances = "{instances}"')
+    async with Wasmind(cfg, progress=False) as mind:
         got = await fetch(mind, url=server.url("/p?q=1"), method="POST", body="from js")
         assert got == {"status": 201, "header": "yes", "body": "hello from js"}
         assert [(r.method, r.target, r.body) for r in server.requests] == [("POST", "/p?q=1", b"from js")]
@@ -201,3 +203,20 @@ async def test_a_python_wasi_http_client_is_confined_the_same_way(py_fetch_wasm,
         target = f"127.0.0.1:{server.port}"
         assert [(d.capability, d.target) for d in mind.denials] == [("http_hosts", target)]
     assert len(server.requests) == 1
+
+
+async def test_the_llm_key_goes_only_to_llm_actors_chat_requests_never_to_the_guest(
+    fetch_wasm, server, monkeypatch
+) -> None:
+    monkeypatch.setenv("WASMIND_H5_TEST_KEY", "sk-test-secret-42")
+    server.respond = lambda r: (200, [("X-Test", "key" if r.header("authorization") else "none")], b"{}")
+    llm = f'[llm]\nbase_url = "{server.url("")}"\napi_key_env = "WASMIND_H5_TEST_KEY"\n'
+    chat = server.url("/v1/chat/completions")
+    for grant, expected in (("llm = true", "key"), (f'http_hosts = ["127.0.0.1:{server.port}"]', "none")):
+        text = f'starting_actors = ["js"]\n{llm}[actors.js]\nsource = {{ path = "{fetch_wasm}" }}\n'
+        text += f"capabilities = {{ {grant} }}\n"
+        async with Wasmind(Config.from_toml(text), progress=False) as mind:
+            got = await fetch(mind, url=chat, method="POST", body="{}")
+            assert got["header"] == expected, grant
+            assert all(b"sk-test-secret-42" not in m.payload for m in mind.messages)
+    assert [r.header("authorization") for r in server.requests] == ["Bearer sk-test-secret-42", None]
