@@ -7,7 +7,8 @@ system prompt. Only the moment an edit reaches the disk differs (``_apply``):
 - the edit's unified diff has at most ``min_diff_size`` characters (default 200), or ``approvers`` is
   empty: the edit is written at once;
 - otherwise nothing is written yet: each approver of ``approvers = {name = [logical actor names]}`` is
-  spawned as a child agent with ``[actors..., approve, request_changes]`` and the diff as its task, and
+  spawned as a child agent with ``[actors..., approve, request_changes]`` (``tool_actors`` names those
+  two logical actors) and the diff as its task, and
   the call is answered ``AwaitingSystem``. Once every approver has sent
   ``code_with_experts.common.ApprovalResponse`` (``"Approved"`` or ``{"RequestChanges": {"changes"}}``)
   or exited, the edit is written if all approved and the file has not changed meanwhile; otherwise the
@@ -82,6 +83,10 @@ class Actor(FileTools):
             for names in approvers.values()
         ):
             raise ValueError("'approvers' must be a table of approver name -> non-empty list of actor names")
+        tools = self.config.get("tool_actors", TOOL_ACTORS)
+        if not isinstance(tools, list) or not tools or not all(isinstance(n, str) and n for n in tools):
+            raise ValueError("'tool_actors' must be a non-empty list of actor names")
+        self.tool_actors: list[str] = tools
         self.min_diff_size: int = size
         self.approvers: dict[str, list[str]] = approvers
         self.panel = Panel()
@@ -93,7 +98,7 @@ class Actor(FileTools):
         key = request.tool_call.id
         try:
             self.panel.convene(
-                key, self.approvers, TOOL_ACTORS, lambda name, scope: self._brief(name, scope, change)
+                key, self.approvers, self.tool_actors, lambda name, scope: self._brief(name, scope, change)
             )
         except HostError as err:
             raise ToolError(f"the edit to {change.location.display} was NOT applied: {err}") from None

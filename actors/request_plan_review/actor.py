@@ -5,7 +5,8 @@ Each reviewer of ``reviewers = {name = [logical actor names]}`` is spawned as a 
 ``AwaitingSystem``. Once every reviewer has sent ``review_plan.common.PlanReviewResponse {feedback}`` or
 ended without one, the call ends ``Ok`` with every reviewer's feedback, labelled and in config order
 (``Err`` if no reviewer gave any). With no reviewers configured, the call is answered at once. Each call
-has its own round of reviewers, so several reviews can run at the same time.
+has its own round of reviewers, so several reviews can run at the same time. ``review_actors`` (default
+``["review_plan"]``) names the logical actors that give each reviewer its ``review_plan`` tool.
 """
 
 from __future__ import annotations
@@ -80,6 +81,13 @@ def _reviewers(value: Any) -> dict[str, list[str]]:
     return value
 
 
+def _names(value: Any, key: str) -> list[str]:
+    """A non-empty list of logical actor names (config ``key``)."""
+    if not isinstance(value, list) or not value or not all(isinstance(n, str) and n for n in value):
+        raise ValueError(f"request_plan_review config '{key}' must be a non-empty list of actor names")
+    return value
+
+
 class Actor(Tool):
     """Offers ``request_plan_review {task, plan}``. Config: ``reviewers``."""
 
@@ -96,6 +104,7 @@ class Actor(Tool):
 
     def setup(self) -> None:
         self.reviewers = _reviewers(self.config.get("reviewers", {}))
+        self.review_actors = _names(self.config.get("review_actors", [REVIEW_TOOL]), "review_actors")
         self.panel = Panel()
         self.requests: dict[str, ExecuteToolCall] = {}  # tool call id -> the call its round answers
         usage = SystemPromptContribution(self.scope, USAGE_KEY, SystemPromptText(USAGE), 500, "tools")
@@ -116,7 +125,7 @@ class Actor(Tool):
 
         call_id = request.tool_call.id
         try:
-            round_ = self.panel.convene(call_id, self.reviewers, [REVIEW_TOOL], brief)
+            round_ = self.panel.convene(call_id, self.reviewers, self.review_actors, brief)
         except MemberSpawnError as err:
             raise ToolError(f"request_plan_review: {err}; the plan was not reviewed") from None
         self.requests[call_id] = request

@@ -299,10 +299,25 @@ def test_upstream_only_tables_are_ignored_with_one_warning(write_config: WriteCo
         """
     )
     with pytest.warns(ConfigWarning) as record:
-        Config.from_file(path)
+        config = Config.from_file(path)
+    # without [llm], [litellm] is read for its models (one warning of its own, see tests/upstream)
+    assert [str(w.message).split(": ", 1)[1][:35] for w in record] == [
+        "[litellm] is not run here (upstream",
+        "ignoring upstream-only table(s) [do",
+    ]
+    assert all(name in str(record[1].message) for name in ("[docker]", "[tui]"))
+    assert config.llm.models == ["m"]
+
+
+def test_with_llm_every_upstream_only_table_is_ignored_with_one_warning(write_config: WriteConfig) -> None:
+    path = write_config(
+        '[tui]\nx = 1\n[litellm]\nport = 4000\n[docker]\nenabled = true\n[llm]\nmodels = ["a"]\n'
+    )
+    with pytest.warns(ConfigWarning) as record:
+        config = Config.from_file(path)
     assert len(record) == 1
-    message = str(record[0].message)
-    assert all(name in message for name in ("[docker]", "[tui]", "[litellm]"))
+    assert all(name in str(record[0].message) for name in ("[docker]", "[tui]", "[litellm]"))
+    assert config.llm.models == ["a"]
 
 
 def test_upstream_style_config_loads(make_actor: MakeActor, write_config: WriteConfig) -> None:

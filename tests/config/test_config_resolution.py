@@ -44,12 +44,16 @@ def test_dependency_without_source_names_the_manifest(
     assert (caught.value.key, caught.value.file) == ("dependencies.dep.source", str(top / "Wasmind.toml"))
 
 
-def test_unknown_key_in_manifest_is_rejected(make_actor: MakeActor, write_config: WriteConfig) -> None:
+def test_key_in_the_wrong_table_of_a_manifest_is_a_warning(
+    make_actor: MakeActor, write_config: WriteConfig
+) -> None:
+    """Upstream's loader ignores manifest keys it does not read; so do we, saying where each belongs."""
     top = make_actor("top", 'actor_id = "t"\nauto_spawn = true\n')
-    wrong_table = r"'auto_spawn' does not belong here \(it is a key of \[actors.NAME\]\)"
-    with pytest.raises(ConfigError, match=wrong_table) as caught:
-        Config.from_file(write_config('[actors.top]\nsource = { path = "top" }\n'))
-    assert (caught.value.key, caught.value.file) == ("auto_spawn", str(top / "Wasmind.toml"))
+    wrong_table = r"'auto_spawn' \(it is a key of \[actors.NAME\]\)"
+    with pytest.warns(ConfigWarning, match=wrong_table) as caught:
+        config = Config.from_file(write_config('[actors.top]\nsource = { path = "top" }\n'))
+    assert str(top / "Wasmind.toml") in str(caught[0].message)
+    assert config.actors["top"].auto_spawn is False
 
 
 def test_precedence_manifest_then_actors_then_overrides(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wasmind_nb.config.litellm import describe, translate
 from wasmind_nb.config.models import ConfigFile
 from wasmind_nb.config.parse import parse_toml, read_text, validate
 from wasmind_nb.config.resolve import ConfigWarning, resolve_actors
@@ -89,7 +90,14 @@ def _unknown(name: str, known: dict[str, Any]) -> str:
 
 
 def _drop_upstream_tables(raw: dict[str, Any], file: str) -> dict[str, Any]:
-    """Remove upstream-only tables (Docker, TUI, LiteLLM), warning once about what was ignored."""
+    """Remove upstream-only tables (Docker, TUI, LiteLLM), warning once about what was ignored.
+
+    Without ``[llm]``, ``[litellm]`` gives the models offered to actors (and the key's variable) instead.
+    """
+    if "litellm" in raw and "llm" not in raw:
+        translation = translate(raw["litellm"])
+        warnings.warn(describe(translation, file), ConfigWarning, stacklevel=3)
+        raw = {key: value for key, value in raw.items() if key != "litellm"} | {"llm": translation.llm}
     ignored = [name for name in UPSTREAM_ONLY_TABLES if name in raw]
     if ignored:
         warnings.warn(

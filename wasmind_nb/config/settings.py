@@ -187,6 +187,9 @@ class RuntimeSettings(_Settings):
     cache_dir: Path | None = None
     unsandboxed_commands: bool = False
     """Run granted commands outside the OS sandbox (only where it cannot work; every start warns)."""
+    stand_ins: bool = True
+    """Serve upstream Wasmind's Rust actors that cannot be built here by the equivalent built-ins
+    (``config/standins.py``); ``WASMIND_NB_STAND_INS=0`` turns it off too."""
     max_memory_bytes: Annotated[int, Field(ge=1 << 20)] = 1 << 30
     """The linear memory one store may grow to, unless the actor's ``capabilities.max_memory_bytes`` says."""
     max_agents: Annotated[int, Field(ge=1)] = 1000

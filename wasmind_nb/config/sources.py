@@ -6,10 +6,12 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from wasmind_nb.config.cargo import INSTALL_HINT, build_crate, find_cargo_component, is_rust_crate
 from wasmind_nb.config.git import checkout, normalize_url, ref_label
 from wasmind_nb.config.manifest import MANIFEST_NAME, read_manifest
 from wasmind_nb.config.models import BuiltinSource, GitSource, ManifestFile, PathSource
 from wasmind_nb.config.specs import ActorKind
+from wasmind_nb.config.standins import STAND_INS
 from wasmind_nb.errors import ConfigError
 from wasmind_nb.paths import builtin_actors_dir
 
@@ -27,6 +29,15 @@ class LocatedActor:
     manifest: ManifestFile | None = None
     manifest_path: Path | None = None
     trusted: bool = True  # False for code fetched with git: its manifest only requests capabilities
+    stand_in: str | None = None  # the upstream actor_id a built-in serves (see config/standins.py)
+    code_manifest_path: Path | None = None  # a stand-in's: the built-in's manifest, describing its code
+
+    @property
+    def code_manifest(self) -> tuple[ManifestFile | None, Path | None]:
+        """The manifest of the code that runs (``listens_to``, capabilities, ``python_path``)."""
+        if self.code_manifest_path is not None:
+            return read_manifest(self.code_manifest_path), self.code_manifest_path
+        return self.manifest, self.manifest_path
 
 
 def builtin_names() -> list[str]:
@@ -44,11 +55,18 @@ def source_identity(source: AnySource, base_dir: Path) -> str:
 
 
 def locate(
-    source: AnySource, *, base_dir: Path, file: str, key: str, cache: Path | None = None
+    source: AnySource,
+    *,
+    base_dir: Path,
+    file: str,
+    key: str,
+    cache: Path | None = None,
+    stand_ins: bool = True,
 ) -> LocatedActor:
     """Find the code that ``source`` (written at dotted ``key`` of ``file``) names.
 
-    Git sources are cloned under ``cache`` (None: the default cache folder).
+    Git sources are cloned under ``cache`` (None: the default cache folder); Rust crates are built there.
+    ``stand_ins``: an upstream actor that cannot be built here may be served by a built-in.
     """
     if isinstance(source, BuiltinSource):
         known = builtin_names()
@@ -80,12 +98,15 @@ def locate(
                 file=file,
                 key=f"{key}.source.sub_dir",
             )
-    located = inspect_actor(path, file=file, key=f"{key}.source")
+    located = inspect_actor(path, file=file, key=f"{key}.source", cache=cache, stand_ins=stand_ins)
     return dataclasses.replace(located, trusted=False) if isinstance(source, GitSource) else located
 
 
-def inspect_actor(path: Path, *, file: str, key: str) -> LocatedActor:
-    """Classify an existing path as a Python actor folder or a ``.wasm`` component, reading its manifest."""
+def inspect_actor(
+    path: Path, *, file: str, key: str, cache: Path | None = None, stand_ins: bool = True
+) -> LocatedActor:
+    """Classify an existing path as a Python actor folder, a ``.wasm`` component or a Rust crate,
+    reading its manifest."""
     if path.is_file():
         return _wasm_file(path, file=file, key=key)
     manifest_path = path / MANIFEST_NAME
@@ -101,9 +122,45 @@ def inspect_actor(path: Path, *, file: str, key: str) -> LocatedActor:
         return LocatedActor(component, "wasm", manifest, manifest_path)
     if (path / PYTHON_ENTRY).is_file():
         return LocatedActor(path, "python", manifest, manifest_path)
+    if is_rust_crate(path):
+        return _rust_actor(
+            path, manifest, manifest_path, cache=cache, stand_ins=stand_ins, file=file, key=key
+        )
     raise ConfigError(
         f"actor folder '{path}' has neither {PYTHON_ENTRY} (a Python actor) nor "
         f'component = "<file>.wasm" in its {MANIFEST_NAME} (a prebuilt component)',
+        file=file,
+        key=key,
+    )
+
+
+def _rust_actor(
+    path: Path,
+    manifest: ManifestFile,
+    manifest_path: Path,
+    *,
+    cache: Path | None,
+    stand_ins: bool,
+    file: str,
+    key: str,
+) -> LocatedActor:
+    """A Rust crate: built with ``cargo component`` if it works here, else served by a built-in
+    stand-in when it is one of upstream's actors, else an error naming what to install."""
+    cargo = find_cargo_component()
+    if cargo is not None:
+        component = build_crate(path, cargo, cache=cache, file=file, key=key)
+        return LocatedActor(component, "wasm", manifest, manifest_path)
+    stand_in = STAND_INS.get(manifest.actor_id) if stand_ins else None
+    if stand_in is not None:
+        builtin = (builtin_actors_dir() / stand_in.builtin).resolve()
+        return LocatedActor(
+            builtin, "python", manifest, manifest_path, stand_in=manifest.actor_id,
+            code_manifest_path=builtin / MANIFEST_NAME,
+        )  # fmt: skip
+    why = " (stand-ins are turned off)" if not stand_ins and manifest.actor_id in STAND_INS else ""
+    raise ConfigError(
+        f"actor folder '{path}' is a Rust crate ({manifest.actor_id}): building it needs "
+        f"`cargo component`, which is not installed{why}; {INSTALL_HINT}",
         file=file,
         key=key,
     )
