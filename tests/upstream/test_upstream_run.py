@@ -57,16 +57,26 @@ async def test_assistant_config_runs_offline_with_the_litellm_models_offered(ups
         assert mind.config.actors["assistant"].actor_id == "wasmind:assistant"
 
 
-async def test_assistant_config_with_an_llm_section_added_calls_that_endpoint(upstream_repo: Path) -> None:
-    with EmbeddedLLM([Reply("Hello from the endpoint.")], models=["openai/gpt-5-mini"]) as endpoint:
-        extra = f'\n[llm]\nbase_url = "{endpoint.base_url}"\nmodels = ["openai/gpt-5-mini"]\n'
-        async with Wasmind(load("assistant", extra), progress=False) as mind:
+@pytest.mark.parametrize(
+    ("name", "model"),
+    [
+        ("assistant", "openai/gpt-5-mini"),
+        ("code_with_experts", "gemini-2.5-flash"),
+        ("delegation_network", "qwen/qwen3-coder"),
+    ],
+)
+async def test_each_config_with_an_llm_section_added_calls_that_endpoint(
+    upstream_repo: Path, tmp_path: Path, name: str, model: str
+) -> None:
+    with EmbeddedLLM([Reply("Hello from the endpoint.")], models=[model]) as endpoint:
+        extra = f'\n[llm]\nbase_url = "{endpoint.base_url}"\nmodels = ["{model}"]\n'
+        async with Wasmind(load(name, extra), progress=False, working_dir=tmp_path) as mind:
             assert mind.llm is not None and mind.llm.mode == "remote"
             await mind.send_user_message(ROOT_SCOPE, "Say hello.")
             await mind.wait_idle()
-            assert mind.faults == []
+            assert mind.faults == [] and mind.denials == []
             assert responses(mind, ROOT_SCOPE) == ["Hello from the endpoint."]
-        assert [r.json["model"] for r in endpoint.requests] == ["openai/gpt-5-mini"]
+        assert [r.json["model"] for r in endpoint.requests] == [model]
 
 
 def _spawn(role: str, task: str, kind: str) -> ToolCallSpec:
