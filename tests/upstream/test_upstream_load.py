@@ -339,3 +339,22 @@ def fake_cargo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raw_echo_wasm: P
     monkeypatch.setenv("FAKE_CARGO_COMPONENT", str(raw_echo_wasm))
     monkeypatch.setenv("WASMIND_NB_CACHE", str(tmp_path / "cache"))
     return bin_dir
+
+
+def test_one_repository_is_cloned_or_fetched_once_per_load(upstream_repo: Path, monkeypatch) -> None:
+    """The network takes 24 actors from one repository: one clone, then one fetch per later load."""
+    from wasmind_nb.config import git as git_module
+
+    calls: list[str] = []
+    run = git_module._GitRunner.run
+
+    def counting(self, *args: str, cwd: Path) -> None:
+        calls.append(args[0])
+        run(self, *args, cwd=cwd)
+
+    monkeypatch.setattr(git_module._GitRunner, "run", counting)
+    first, _ = load("delegation_network")
+    assert calls == ["clone"] and len(first.actors) == 24
+    calls.clear()
+    load("delegation_network")
+    assert calls == ["fetch", "reset"]

@@ -27,23 +27,30 @@ def ref_label(ref: GitRef | None) -> str:
     return f"{ref.kind}={ref.value}" if ref else "default"
 
 
-def checkout(url: str, ref: GitRef | None, *, cache: Path | None, file: str, key: str) -> Path:
+def checkout(
+    url: str, ref: GitRef | None, *, cache: Path | None, file: str, key: str, fresh: set[Path] | None = None
+) -> Path:
     """Return a local work tree of ``url`` at ``ref``, cloning it or reusing (and updating) a cached one.
 
     Clones live in ``<cache>/git/``; ``cache=None`` means the default cache folder (see ``paths.cache_dir``).
 
     Tags and revisions are fixed, so a cached clone is reused as is; a branch (or the default branch) is
-    fetched again and the work tree reset to it.
+    fetched again and the work tree reset to it, once per load: ``fresh`` holds the clones already
+    brought up to date by this load (upstream's configs take dozens of actors from one repository).
     """
     digest = hashlib.sha256(f"{url}#{ref_label(ref)}".encode()).hexdigest()[:16]
     dest = cache_dir(cache) / "git" / digest
+    if fresh is not None and dest in fresh:
+        return dest
     runner = _GitRunner(url, file=file, key=key)
     if (dest / ".git").is_dir():
         if ref is None or ref.kind == "branch":
             runner.run("fetch", "--quiet", "origin", ref.value if ref else "HEAD", cwd=dest)
             runner.run("reset", "--quiet", "--hard", "FETCH_HEAD", cwd=dest)
-        return dest
-    _clone(runner, ref, dest)
+    else:
+        _clone(runner, ref, dest)
+    if fresh is not None:
+        fresh.add(dest)
     return dest
 
 

@@ -70,6 +70,7 @@ class _Resolver:
         }
         self.cache = config.runtime.cache_dir
         self.stand_ins = stand_ins_enabled(config.runtime.stand_ins)
+        self.fresh_clones: set[Path] = set()  # git clones already updated by this load
         self.dependencies: dict[str, _Declared] = {}
         self.located: dict[str, LocatedActor] = {}
         self.stack: list[str] = []
@@ -112,6 +113,7 @@ class _Resolver:
             key=declared.layer.key,
             cache=self.cache,
             stand_ins=self.stand_ins,
+            fresh_clones=self.fresh_clones,
         )
         self.located[name] = located
         if located.manifest is not None and located.manifest_path is not None:

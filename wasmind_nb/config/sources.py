@@ -62,11 +62,13 @@ def locate(
     key: str,
     cache: Path | None = None,
     stand_ins: bool = True,
+    fresh_clones: set[Path] | None = None,
 ) -> LocatedActor:
     """Find the code that ``source`` (written at dotted ``key`` of ``file``) names.
 
     Git sources are cloned under ``cache`` (None: the default cache folder); Rust crates are built there.
     ``stand_ins``: an upstream actor that cannot be built here may be served by a built-in.
+    ``fresh_clones``: clones this load already updated (see ``git.checkout``).
     """
     if isinstance(source, BuiltinSource):
         known = builtin_names()
@@ -84,7 +86,9 @@ def locate(
             raise ConfigError(f"source path '{path}' does not exist", file=file, key=f"{key}.source.{where}")
     else:
         url = normalize_url(source.git, base_dir)
-        root = checkout(url, source.git_ref, cache=cache, file=file, key=f"{key}.source.git")
+        root = checkout(
+            url, source.git_ref, cache=cache, file=file, key=f"{key}.source.git", fresh=fresh_clones
+        )
         path = (root / source.sub_dir).resolve() if source.sub_dir else root
         if not path.is_relative_to(root.resolve()):
             raise ConfigError(
