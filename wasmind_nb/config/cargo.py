@@ -7,6 +7,7 @@ changed) and loaded like any prebuilt component.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -31,15 +32,33 @@ def is_rust_crate(folder: Path) -> bool:
 
 
 def find_cargo_component() -> str | None:
-    """The ``cargo`` on ``PATH`` when its ``component`` subcommand runs, else ``None``."""
+    """The ``cargo`` on ``PATH`` when its ``component`` subcommand runs, else ``None``.
+
+    Asked once per version of the two programs (a config may hold dozens of Rust actors).
+    """
     cargo = shutil.which("cargo")
     if cargo is None:
         return None
+    plugin = shutil.which("cargo-component")
+    return _runs_component(cargo, _mtime(cargo), plugin, _mtime(plugin) if plugin else None)
+
+
+@functools.lru_cache(maxsize=8)
+def _runs_component(
+    cargo: str, _cargo_mtime: int, _plugin: str | None, _plugin_mtime: int | None
+) -> str | None:
     try:
         done = subprocess.run([cargo, "component", "--version"], capture_output=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return cargo if done.returncode == 0 else None
+
+
+def _mtime(path: str) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return 0
 
 
 def build_command(cargo: str, target_dir: Path) -> list[str]:
