@@ -32,6 +32,22 @@ def sdk_dir() -> Path:
     return Path(wasmind_sdk.__file__).resolve().parent
 
 
+def js_sdk_dir() -> Path:
+    """The ESM helper JavaScript actors import as ``"wasmind"`` (``js/sdk`` of the repository)."""
+    installed = _PACKAGE / "_data" / "js-sdk"
+    return installed if installed.is_dir() else _REPO / "js" / "sdk"
+
+
+def js_toolchain_dir() -> Path | None:
+    """The folder whose ``node_modules`` has ComponentizeJS and esbuild: ``$WASMIND_NB_JS_TOOLCHAIN``,
+    else ``js/actors`` of a source checkout (installed there by ``npm ci``), else ``None``."""
+    chosen = os.environ.get("WASMIND_NB_JS_TOOLCHAIN")
+    if chosen:
+        return Path(chosen).expanduser().resolve()
+    checkout = _REPO / "js" / "actors"
+    return checkout if (checkout / "package.json").is_file() else None
+
+
 def cache_dir(override: str | os.PathLike[str] | None = None) -> Path:
     """The on-disk cache: ``override``, else ``$WASMIND_NB_CACHE``, else ``~/.cache/wasmind-nb``."""
     chosen = override or os.environ.get("WASMIND_NB_CACHE") or Path.home() / ".cache" / "wasmind-nb"

@@ -80,7 +80,7 @@ def test_upstream_example_configs_load_with_stand_ins(upstream_repo: Path, name:
             "python",
         )
     notice = served(messages)
-    assert "`cargo component` is not installed" in notice and "stand_ins = false" in notice
+    assert "they cannot be built here (no `cargo component`" in notice and "stand_ins = false" in notice
     assert "wasmind:assistant by built-in 'assistant'" in notice
     assert any("ignoring upstream-only table(s) [tui]" in m for m in messages)
 
@@ -214,12 +214,31 @@ def test_a_failed_cargo_build_is_an_error_with_cargos_message(
     fake_cargo: Path, make_crate, monkeypatch
 ) -> None:
     monkeypatch.setenv("FAKE_CARGO_FAIL", "error[E0432]: unresolved import `wasmind_actor_utils`")
-    folder = make_crate("broken", 'actor_id = "wasmind:assistant"\n')
+    folder = make_crate("broken", 'actor_id = "me:broken"\n')
     with pytest.raises(ConfigError) as err:
         Config.from_toml(f'[actors.a]\nsource = {{ path = "{folder}" }}\n')
     assert f"cargo component build of {folder} failed (exit 101)" in str(err.value)
     assert "unresolved import `wasmind_actor_utils`" in str(err.value)
     assert err.value.key == "actors.a.source"
+
+
+def test_an_upstream_actor_whose_build_fails_is_served_by_its_stand_in_saying_why(
+    fake_cargo: Path, make_crate, monkeypatch
+) -> None:
+    """Upstream's crates need their dependencies from the network: offline, their build fails."""
+    monkeypatch.setenv("FAKE_CARGO_FAIL", "error: failed to download `serde v1.0.219`")
+    folder = make_crate("assistant", 'actor_id = "wasmind:assistant"\n')
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        config = Config.from_toml(f'[actors.a]\nsource = {{ path = "{folder}" }}\n')
+    assert config.actors["a"].source_path == (builtin_actors_dir() / "assistant").resolve()
+    failed, served_by = (str(w.message) for w in caught)
+    assert f"cargo component build of {folder} failed" in failed and "failed to download" in failed
+    assert failed.endswith("the built-in 'assistant' serves it instead")
+    assert "wasmind:assistant by built-in 'assistant' (for a)" in served_by
+    monkeypatch.setenv("WASMIND_NB_STAND_INS", "0")
+    with pytest.raises(ConfigError, match="failed to download"):
+        Config.from_toml(f'[actors.a]\nsource = {{ path = "{folder}" }}\n')
 
 
 # ---------------------------------------------------------------------------------------------- [litellm]

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 from wasmind_nb.build.componentize import build_python_actor, component_path
 from wasmind_nb.build.interpreter import interpreter_component, interpreter_path, stdlib_dir
+from wasmind_nb.build.javascript import build_js_actor
+from wasmind_nb.build.javascript import component_path as js_component_path
 from wasmind_nb.build.prepare import prepare_actor
 from wasmind_nb.errors import BuildError, ComponentLoadError
 
@@ -40,15 +42,20 @@ class LoadedActor:
 
 
 def _needs_build(spec: ActorSpec, cache: Path) -> bool:
+    if spec.kind == "javascript":
+        return not js_component_path(spec.source_path, cache).is_file()
     return not component_path(spec.source_path, cache, spec.name, spec.python_path).is_file()
 
 
 def wasm_for(spec: ActorSpec, cache: Path) -> Path:
-    """The component file of a prebuilt actor, or of a Python actor built standalone (building it)."""
+    """The component file of a prebuilt actor, a JavaScript actor, or a Python actor built standalone
+    (building it)."""
     if spec.kind == "wasm":
         if not spec.source_path.is_file():
             raise ComponentLoadError(f"actor '{spec.name}': component file {spec.source_path} does not exist")
         return spec.source_path
+    if spec.kind == "javascript":
+        return build_js_actor(spec.source_path, cache, spec.name)
     return build_python_actor(spec.source_path, cache, spec.name, spec.python_path)
 
 
@@ -60,7 +67,7 @@ def build_all(
     unique: dict[Path, ActorSpec] = {}
     for spec in specs:
         unique.setdefault(spec.source_path, spec)
-    todo = [spec for spec in unique.values() if spec.kind == "python" and _needs_build(spec, cache)]
+    todo = [spec for spec in unique.values() if spec.kind != "wasm" and _needs_build(spec, cache)]
     built: dict[Path, Path] = {}
     errors: list[str] = []
     if todo:

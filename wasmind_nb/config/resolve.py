@@ -92,7 +92,7 @@ class _Resolver:
         served = {name: (spec.actor_id, self.located[name].source_path.name) for name, spec in specs.items()}
         warn_served(
             {name: key for name, key in served.items() if self.located[name].stand_in},
-            "`cargo component` is not installed",
+            "they cannot be built here (no `cargo component`, or its build failed)",
         )
         return specs
 

@@ -18,6 +18,7 @@ from wasmind_nb.paths import builtin_actors_dir
 AnySource = PathSource | GitSource | BuiltinSource
 
 PYTHON_ENTRY = "actor.py"
+JS_ENTRY = "actor.js"
 
 
 @dataclass(frozen=True)
@@ -126,12 +127,15 @@ def inspect_actor(
         return LocatedActor(component, "wasm", manifest, manifest_path)
     if (path / PYTHON_ENTRY).is_file():
         return LocatedActor(path, "python", manifest, manifest_path)
+    if (path / JS_ENTRY).is_file():
+        return LocatedActor(path, "javascript", manifest, manifest_path)
     if is_rust_crate(path):
         return _rust_actor(
             path, manifest, manifest_path, cache=cache, stand_ins=stand_ins, file=file, key=key
         )
     raise ConfigError(
-        f"actor folder '{path}' has neither {PYTHON_ENTRY} (a Python actor) nor "
+        f"actor folder '{path}' has neither {PYTHON_ENTRY} (a Python actor), {JS_ENTRY} (a JavaScript "
+        f"actor) nor "
         f'component = "<file>.wasm" in its {MANIFEST_NAME} (a prebuilt component)',
         file=file,
         key=key,

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 import tomli_w
 
-ActorKind = Literal["python", "wasm"]
+ActorKind = Literal["python", "javascript", "wasm"]
 InstanceMode = Literal["isolated", "pooled"]
 ScopeFilter = Literal["all", "own"]
 
