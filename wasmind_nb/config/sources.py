@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from wasmind_nb.config.cargo import INSTALL_HINT, build_crate, find_cargo_compon
 from wasmind_nb.config.git import checkout, normalize_url, ref_label
 from wasmind_nb.config.manifest import MANIFEST_NAME, read_manifest
 from wasmind_nb.config.models import BuiltinSource, GitSource, ManifestFile, PathSource
+from wasmind_nb.config.notices import ConfigWarning
 from wasmind_nb.config.specs import ActorKind
 from wasmind_nb.config.standins import STAND_INS
 from wasmind_nb.errors import ConfigError
@@ -152,13 +154,20 @@ def _rust_actor(
     file: str,
     key: str,
 ) -> LocatedActor:
-    """A Rust crate: built with ``cargo component`` if it works here, else served by a built-in
-    stand-in when it is one of upstream's actors, else an error naming what to install."""
+    """A Rust crate: built with ``cargo component`` if it works here, else (not installed, or the build
+    failed) served by a built-in stand-in when it is one of upstream's actors, else an error naming what
+    to install (or cargo's own)."""
+    stand_in = STAND_INS.get(manifest.actor_id) if stand_ins else None
     cargo = find_cargo_component()
     if cargo is not None:
-        component = build_crate(path, cargo, cache=cache, file=file, key=key)
-        return LocatedActor(component, "wasm", manifest, manifest_path)
-    stand_in = STAND_INS.get(manifest.actor_id) if stand_ins else None
+        try:
+            component = build_crate(path, cargo, cache=cache, file=file, key=key)
+        except ConfigError as err:
+            if stand_in is None:
+                raise
+            warnings.warn(f"{err}; the built-in '{stand_in.builtin}' serves it instead", ConfigWarning, 2)
+        else:
+            return LocatedActor(component, "wasm", manifest, manifest_path)
     if stand_in is not None:
         builtin = (builtin_actors_dir() / stand_in.builtin).resolve()
         return LocatedActor(
