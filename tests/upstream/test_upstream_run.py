@@ -13,7 +13,7 @@ from tests.actors_builtin.conftest import llm_requests
 from tests.delegation.conftest import notes_to, tool_results
 from tests.upstream.repo import CONFIGS
 from tests.upstream.test_upstream_load import fake_cargo, make_crate  # noqa: F401 (fixtures)
-from wasmind_nb import Wasmind
+from wasmind_nb import SpawnError, Wasmind
 from wasmind_nb.config import Config
 from wasmind_nb.llm import EmbeddedLLM, Reply, Router, ToolCallSpec
 from wasmind_sdk.messages import BaseUrlUpdate, decode
@@ -165,3 +165,25 @@ async def test_a_rust_actor_built_by_cargo_component_runs(fake_cargo: Path, make
         assert [(m.payload, m.from_actor_id) for m in mind.messages if m.message_type == "raw.Pong"] == [
             (b"ping", "raw")
         ]
+
+
+@pytest.mark.parametrize(
+    ("builtin", "config", "message"),
+    [
+        ("request_plan_review", "review_actors = []", "request_plan_review config 'review_actors' must be"),
+        (
+            "file_interaction_with_approval",
+            'tool_actors = "approve"',
+            "'tool_actors' must be a non-empty list",
+        ),
+    ],
+)
+async def test_the_keys_stand_ins_are_configured_with_are_checked(
+    builtin: str, config: str, message: str
+) -> None:
+    text = f'starting_actors = ["x"]\n[actors.x]\nsource = {{ builtin = "{builtin}" }}\n'
+    text += f"config = {{ {config} }}\n"
+    mind = Wasmind(Config.from_toml(text), progress=False)
+    with pytest.raises(SpawnError, match=message):
+        await mind.start()
+    assert mind.agents == {} or all(agent.state != "running" for agent in mind.agents.values())
