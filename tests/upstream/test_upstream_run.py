@@ -115,6 +115,10 @@ async def test_delegation_network_config_runs_a_manager_and_a_worker(
         assert responses(mind, ROOT_SCOPE)[-1] == "The worker said hi."
         assert mind.agents[worker].state == "exited"
         assert all(r["model"] == "qwen/qwen3-coder" for r in llm_requests(mind))
+        # honest ids: every sender is named by its logical name (a dozen actors share wasmind:assistant)
+        senders = {e.from_actor_id for e in mind.messages} - {"wasmind__context", "wasmind__coordinator"}
+        assert {"main_manager_assistant", "worker_assistant", "spawn_agent", "execute_bash"} <= senders
+        assert senders <= set(mind.config.actors)
 
 
 async def test_code_with_experts_config_has_an_edit_approved_by_the_upstream_named_experts(
