@@ -208,12 +208,15 @@ def test_with_cargo_component_installed_a_rust_actor_is_built_and_no_stand_in_is
     calls = (fake_cargo / "calls.log").read_text().splitlines()
     assert calls[0].endswith(": component --version")  # detection
     assert calls[1:] == [f"{folder}: component build --release --target-dir {target / digest}"]
+    # the build (and the crate's build scripts) never see the host's secrets
+    seen = (fake_cargo / "env.log").read_text().splitlines()
+    assert {"PATH", "CARGO_HOME"} <= set(seen) and "OPENAI_API_KEY" not in seen
 
 
 def test_a_failed_cargo_build_is_an_error_with_cargos_message(
     fake_cargo: Path, make_crate, monkeypatch
 ) -> None:
-    monkeypatch.setenv("FAKE_CARGO_FAIL", "error[E0432]: unresolved import `wasmind_actor_utils`")
+    monkeypatch.setenv("CARGO_FAKE_FAIL", "error[E0432]: unresolved import `wasmind_actor_utils`")
     folder = make_crate("broken", 'actor_id = "me:broken"\n')
     with pytest.raises(ConfigError) as err:
         Config.from_toml(f'[actors.a]\nsource = {{ path = "{folder}" }}\n')
@@ -226,7 +229,7 @@ def test_an_upstream_actor_whose_build_fails_is_served_by_its_stand_in_saying_wh
     fake_cargo: Path, make_crate, monkeypatch
 ) -> None:
     """Upstream's crates need their dependencies from the network: offline, their build fails."""
-    monkeypatch.setenv("FAKE_CARGO_FAIL", "error: failed to download `serde v1.0.219`")
+    monkeypatch.setenv("CARGO_FAKE_FAIL", "error: failed to download `serde v1.0.219`")
     folder = make_crate("assistant", 'actor_id = "wasmind:assistant"\n')
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -331,18 +334,19 @@ import os, pathlib, shutil, sys, tomllib
 here = pathlib.Path(__file__).parent
 with open(here / "calls.log", "a") as log:
     log.write(f"{{os.getcwd()}}: {{' '.join(sys.argv[1:])}}\\n")
+(here / "env.log").write_text("\\n".join(sorted(os.environ)))
 if sys.argv[1:3] == ["component", "--version"]:
     print("cargo-component-component 0.21.1")
     sys.exit(0)
-if os.environ.get("FAKE_CARGO_FAIL"):
+if os.environ.get("CARGO_FAKE_FAIL"):
     print("   Compiling assistant v0.1.0", file=sys.stderr)
-    print(os.environ["FAKE_CARGO_FAIL"], file=sys.stderr)
+    print(os.environ["CARGO_FAKE_FAIL"], file=sys.stderr)
     sys.exit(101)
 assert sys.argv[1:4] == ["component", "build", "--release"] and sys.argv[4] == "--target-dir", sys.argv
 name = tomllib.loads(pathlib.Path("Cargo.toml").read_text())["package"]["name"].replace("-", "_")
 out = pathlib.Path(sys.argv[5]) / "wasm32-wasip1" / "release" / f"{{name}}.wasm"
 out.parent.mkdir(parents=True, exist_ok=True)
-shutil.copy(os.environ["FAKE_CARGO_COMPONENT"], out)
+shutil.copy(os.environ["CARGO_FAKE_COMPONENT"], out)
 """
 
 
@@ -355,7 +359,9 @@ def fake_cargo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raw_echo_wasm: P
     cargo.write_text(FAKE_CARGO.format(python=sys.executable))
     cargo.chmod(cargo.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("FAKE_CARGO_COMPONENT", str(raw_echo_wasm))
+    monkeypatch.setenv("CARGO_FAKE_COMPONENT", str(raw_echo_wasm))
+    monkeypatch.setenv("CARGO_HOME", str(tmp_path / "cargo-home"))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-for-builds")
     monkeypatch.setenv("WASMIND_NB_CACHE", str(tmp_path / "cache"))
     return bin_dir
 

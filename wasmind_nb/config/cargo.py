@@ -61,6 +61,26 @@ def _mtime(path: str) -> int:
         return 0
 
 
+#: What a build sees of the host's environment: the toolchain's and the network's settings, no secrets
+#: (a crate's build scripts run with this environment; API keys and tokens stay out of their reach).
+_BUILD_ENV_NAMES = frozenset(
+    {"PATH", "HOME", "USER", "LANG", "TERM", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR"}
+)
+_BUILD_ENV_PREFIXES = ("CARGO_", "RUSTUP_", "RUSTC", "RUSTFLAGS", "RUSTDOC", "LC_")
+_PROXY_NAMES = frozenset({"http_proxy", "https_proxy", "no_proxy", "all_proxy"})
+
+
+def build_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a build: ``environ`` (the host's) less everything but toolchain, locale,
+    proxy and certificate settings."""
+    source = os.environ if environ is None else environ
+    return {
+        name: value
+        for name, value in source.items()
+        if name in _BUILD_ENV_NAMES or name.startswith(_BUILD_ENV_PREFIXES) or name.lower() in _PROXY_NAMES
+    }
+
+
 def build_command(cargo: str, target_dir: Path) -> list[str]:
     """The command that builds the crate in the current folder into ``target_dir``."""
     return [cargo, "component", "build", "--release", "--target-dir", str(target_dir)]
@@ -74,7 +94,7 @@ def build_crate(folder: Path, cargo: str, *, cache: Path | None, file: str, key:
     command = build_command(cargo, target_dir)
     try:
         done = subprocess.run(
-            command, cwd=folder, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, env=dict(os.environ)
+            command, cwd=folder, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S, env=build_env()
         )
     except subprocess.TimeoutExpired:
         raise ConfigError(
