@@ -74,6 +74,7 @@ def test_upstream_example_configs_load_with_stand_ins(upstream_repo: Path, name:
     config, messages = load(name)
     for actor, (actor_id, builtin) in expected.items():
         spec = config.actors[actor]
+        assert spec.stand_in == builtin
         assert (spec.actor_id, spec.source_path, spec.kind) == (
             actor_id,
             (builtin_actors_dir() / builtin).resolve(),
@@ -203,7 +204,7 @@ def test_with_cargo_component_installed_a_rust_actor_is_built_and_no_stand_in_is
     spec = config.actors["bash"]
     target = tmp_path / "cache" / "cargo"
     [digest] = [p.name for p in target.iterdir()]
-    assert spec.kind == "wasm" and spec.actor_id == "wasmind:execute_bash"
+    assert spec.kind == "wasm" and spec.actor_id == "wasmind:execute_bash" and spec.stand_in is None
     assert spec.source_path == target / digest / "wasm32-wasip1" / "release" / "execute_bash.wasm"
     calls = (fake_cargo / "calls.log").read_text().splitlines()
     assert calls[0].endswith(": component --version")  # detection

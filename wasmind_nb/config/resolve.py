@@ -211,6 +211,7 @@ class _Resolver:
             declared_in=(self.user.get(name) or self.dependencies[name]).layer.file,
             python_path=_python_path(name, located),
             ungranted=tuple(merged.ungranted.values()),
+            stand_in=located.source_path.name if located.stand_in else None,
             approval=_approval(merged.values.get("approval")),
         )
 

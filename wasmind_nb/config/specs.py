@@ -113,6 +113,7 @@ class ActorSpec:
     declared_in: str = "<unknown>"
     python_path: tuple[Path, ...] = ()  # extra folders of a Python actor's build (its manifest's python_path)
     ungranted: tuple[UngrantedRequest, ...] = ()  # requests of untrusted manifests, not granted
+    stand_in: str | None = None  # the built-in serving this upstream Rust actor (docs/config.md)
     approval: bool | tuple[str, ...] = False  # ``approval = true`` or the tool names that need approval
 
     def __post_init__(self) -> None:
