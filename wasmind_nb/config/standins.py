@@ -22,14 +22,14 @@ from wasmind_nb.config.notices import ConfigWarning
 STAND_INS_ENV = "WASMIND_NB_STAND_INS"
 _OFF = {"0", "false", "no", "off"}
 
-Config = dict[str, Any]
+ActorConfig = dict[str, Any]
 
 
-def _same(config: Config) -> Config:
+def _same(config: ActorConfig) -> ActorConfig:
     return config
 
 
-def _spawn_agent(config: Config) -> Config:
+def _spawn_agent(config: ActorConfig) -> ActorConfig:
     """Upstream's ``worker_actors`` / ``sub_manager_actors`` become ``agent_types``."""
     types = {
         agent_type: config[key]
@@ -40,22 +40,23 @@ def _spawn_agent(config: Config) -> Config:
     return {"agent_types": types, **rest} if types and "agent_types" not in config else rest
 
 
-def _check_health(config: Config) -> Config:
+def _check_health(config: ActorConfig) -> ActorConfig:
     """Upstream's check_health spawns ``check_health_assistant``, ``flag_issue`` and ``report_normal``."""
     return {"analyzer_actors": ["check_health_assistant", "flag_issue", "report_normal"], **config}
 
 
-def _request_plan_review(config: Config) -> Config:
+def _request_plan_review(config: ActorConfig) -> ActorConfig:
     """Upstream's reviewers get ``rpr__review_plan`` (its manifest's name for the review tool)."""
     return {"review_actors": ["rpr__review_plan"], **config}
 
 
-def _file_interaction_with_approval(config: Config) -> Config:
+def _file_interaction_with_approval(config: ActorConfig) -> ActorConfig:
     """Upstream's approvers get ``hcwe_approve`` and ``hcwe_request_changes`` (its manifest's names)."""
     return {"tool_actors": ["hcwe_approve", "hcwe_request_changes"], **config}
 
 
 def _lists(*values: Any) -> list[str]:
+    """Every name in ``values``: lists of names, or tables of them (``{approver: [names]}``), in order."""
     names: list[str] = []
     for value in values:
         for group in value.values() if isinstance(value, Mapping) else [value]:
@@ -68,8 +69,8 @@ class StandIn:
     """The built-in that serves one upstream actor, how its config translates, and whom it spawns."""
 
     builtin: str
-    adapt: Callable[[Config], Config] = _same
-    spawns: Callable[[Config], list[str]] | None = None
+    adapt: Callable[[ActorConfig], ActorConfig] = _same
+    spawns: Callable[[ActorConfig], list[str]] | None = None
 
 
 STAND_INS: dict[str, StandIn] = {
