@@ -100,9 +100,9 @@ def _drop_upstream_tables(raw: dict[str, Any], file: str) -> dict[str, Any]:
         raw = {key: value for key, value in raw.items() if key != "litellm"} | {"llm": translation.llm}
     ignored = [name for name in UPSTREAM_ONLY_TABLES if name in raw]
     if ignored:
+        why = "; wasmind-nb configures LLM access in [llm]" if "litellm" in ignored else ""
         warnings.warn(
-            f"{file}: ignoring upstream-only table(s) {', '.join(f'[{name}]' for name in ignored)}; "
-            "wasmind-nb configures LLM access in [llm]",
+            f"{file}: ignoring upstream-only table(s) {', '.join(f'[{name}]' for name in ignored)}{why}",
             ConfigWarning,
             stacklevel=3,
         )
