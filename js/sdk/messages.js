@@ -30,13 +30,17 @@ export function toolsAvailable(tools) {
   return message(types.ToolsAvailable, { tools });
 }
 
-/** A `ToolCallResult`; `collapsed` defaults to the first line (at most 100 characters). */
-export function toolCallResult(content, collapsed) {
+/**
+ * A `ToolCallResult`: `content` for the model; for people `collapsed` (default: the first line, at most
+ * 100 characters) and `expanded` (default: the content, or null when it equals `collapsed`).
+ */
+export function toolCallResult(content, collapsed, expanded) {
   if (collapsed === undefined) {
     const first = content.split("\n", 1)[0];
     collapsed = [...first].length <= 100 ? first : [...first].slice(0, 99).join("") + "…";
   }
-  return { content, ui_display_info: { collapsed, expanded: content === collapsed ? null : content } };
+  if (expanded === undefined) expanded = content === collapsed ? null : content;
+  return { content, ui_display_info: { collapsed, expanded } };
 }
 
 function asResult(result) {

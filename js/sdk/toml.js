@@ -114,9 +114,9 @@ class Reader {
     const match = rest.match(/^"(?:[^"\\\n]|\\.)*"/);
     if (!match) this.fail("unterminated string");
     this.at += match[0].length;
-    const json = match[0].replace(/\\U([0-9a-fA-F]{8})/g, (_, hex) =>
-      String.fromCodePoint(parseInt(hex, 16)),
-    );
+    const json = match[0]
+      .replaceAll("\t", "\\t")
+      .replace(/\\U([0-9a-fA-F]{8})/g, (_, hex) => String.fromCodePoint(parseInt(hex, 16)));
     return JSON.parse(json);
   }
 

@@ -73,7 +73,11 @@ export class Actor {
     this.configText = config;
     this.config = config ? parseConfigOrWarn(config, new.target.name) : {};
     this.handlers = new Map();
-    this.setup();
+    try {
+      this.setup();
+    } catch (error) {
+      throw named(error);
+    }
   }
 
   /** Called once at the end of the constructor. */
@@ -99,10 +103,22 @@ export class Actor {
         this.onDecodeError(envelope, error);
         continue;
       }
-      const result = handler.call(this, value, envelope);
+      let result;
+      try {
+        result = handler.call(this, value, envelope);
+      } catch (error) {
+        throw named(error);
+      }
       if (result && typeof result.then === "function") pending.push(result);
     }
-    if (pending.length) return Promise.all(pending).then(() => undefined);
+    if (pending.length) {
+      return Promise.all(pending).then(
+        () => undefined,
+        (error) => {
+          throw named(error);
+        },
+      );
+    }
   }
 
   /** A payload that is not JSON: logged and skipped. Override to react differently. */
@@ -119,6 +135,14 @@ export class Actor {
 
   /** Called once when the agent exits or the system shuts down. */
   teardown() {}
+}
+
+/** The engine prints only an uncaught error's message: put its name first, as Python's tracebacks do. */
+function named(error) {
+  if (error instanceof Error && !error.message.startsWith(`${error.name}: `)) {
+    error.message = `${error.name}: ${error.message}`;
+  }
+  return error;
 }
 
 /** Throw from `call` to answer with an `Err` result: a message, or a full `toolCallResult(...)`. */

@@ -36,9 +36,8 @@ async function linkHelper(stage) {
     let imports;
     try {
       [imports] = parse(text);
-    } catch (error) {
-      const where = error.idx === undefined ? "" : `:${text.slice(0, error.idx).split("\n").length}`;
-      fail(`${relative(stage, path)}${where}: SyntaxError: ${error.message}`);
+    } catch {
+      continue; // not valid JavaScript: the engine reports the error with file:line:column
     }
     let out = "";
     let last = 0;
@@ -69,12 +68,15 @@ try {
   try {
     built = await componentize({
       sourcePath: join(stage, job.entry),
+      sourceName: job.entry,
       witPath: job.wit,
       worldName: job.world,
       disableFeatures: job.disable,
     });
   } catch (error) {
-    fail(String(error.message ?? error));
+    // The first line names the wizer binary's path: noise to an actor's author.
+    const lines = String(error.message ?? error).split("\n");
+    fail(lines.filter((line) => !line.startsWith("Failed to initialize component (")).join("\n"));
   }
   await writeFile(job.out, built.component);
   process.stdout.write(`${JSON.stringify({ imports: built.imports })}\n`);

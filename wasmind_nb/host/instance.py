@@ -20,6 +20,7 @@ from wasmtime.component import Component, ExportIndex, Record, ResourceAny
 from wasmind_nb.errors import ActorTrap, ComponentLoadError
 from wasmind_nb.host.bulk import GUEST_DIR, BulkChannel
 from wasmind_nb.host.bytelists import check_size
+from wasmind_nb.host.guest_report import guest_report
 from wasmind_nb.host.linker import ActorExports, HostLinker, _iface, wasi_objects
 from wasmind_nb.host.lowering import HandleMessageCall
 from wasmind_nb.host.wasi.cli import register_store
@@ -215,17 +216,17 @@ class ComponentInstance:
             self.bulk.end_call()
 
     def _trap_message(self, what: str, err: Exception) -> str:
-        guest = _guest_traceback(self._stderr.take())
+        guest_reason, guest = guest_report(self._stderr.take())
         cause, backtrace = _trap_parts(err)
         interrupted = "interrupt" in str(err)
         if interrupted:
             reason = "ran past its deadline (epoch interruption)"
         elif guest:
-            reason = guest.strip().splitlines()[-1]
+            reason = guest_reason
         else:
             reason = cause
         lines = [f"{self.label}: {what} trapped: {reason}"]
-        if guest and guest.strip().splitlines()[-1] != guest.strip():
+        if guest and guest_reason != guest:
             lines.append(guest[-4000:])
         elif not guest and backtrace and not interrupted:
             lines.append(backtrace)  # the real cause of a trap inside the language runtime
@@ -252,15 +253,6 @@ def _actor_exports(host: HostLinker, component: Component, label: str) -> ActorE
                 (name, component.get_export_index(name, iface)) for name in _ACTOR_FUNCS
             )
         return found
-
-
-_RUNTIME_NOISE = ("thread '<unnamed>'", "Python function threw", "note: run with", "error while executing at")
-
-
-def _guest_traceback(output: str) -> str:
-    """The guest's own report (a Python traceback), without the language runtime's panic lines."""
-    lines = [line for line in output.strip().splitlines() if not line.startswith(_RUNTIME_NOISE)]
-    return "\n".join(lines).strip()
 
 
 class _FastHandle:

@@ -1,0 +1,3 @@
+export function explain(where) {
+  return `the ${where} failed on purpose`;
+}
