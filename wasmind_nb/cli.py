@@ -40,6 +40,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace) -> int:
     from wasmind_nb.build.componentize import component_path
+    from wasmind_nb.build.javascript import component_path as js_component_path
     from wasmind_nb.build.loader import load_all
     from wasmind_nb.config import Config
     from wasmind_nb.host.engine import shared_engine
@@ -51,11 +52,11 @@ def _build(args: argparse.Namespace) -> int:
     components = load_all(config.actors.values(), shared_engine(), cache, standalone=standalone)
     how = "built standalone and compiled" if standalone else "prepared and compiled"
     print(f"{len(components)} actor(s) {how}: {', '.join(sorted(components))}")
-    if standalone:
-        for spec in config.actors.values():
-            if spec.kind == "python":
-                wasm = component_path(spec.source_path, cache, spec.name, spec.python_path)
-                print(f"  {spec.name}: {wasm}")
+    for spec in config.actors.values():
+        if spec.kind == "python" and standalone:
+            print(f"  {spec.name}: {component_path(spec.source_path, cache, spec.name, spec.python_path)}")
+        elif spec.kind == "javascript":
+            print(f"  {spec.name} (JavaScript): {js_component_path(spec.source_path, cache)}")
     return 0
 
 

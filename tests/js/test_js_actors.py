@@ -14,6 +14,7 @@ import tomli_w
 from tests.actors_builtin.conftest import assistant_settings, llm_requests, messages_of, say
 from wasmind_nb import Wasmind
 from wasmind_nb.build.javascript import build_js_actor, toolchain
+from wasmind_nb.cli import main
 from wasmind_nb.config import Config
 from wasmind_nb.errors import BuildError, SpawnError
 from wasmind_nb.llm import Reply, ToolCallSpec
@@ -160,10 +161,7 @@ def test_a_syntax_error_names_the_file_and_line(tmp_path: Path, js_components) -
         build_js_actor(tmp_path, tmp_path / "cache", "bad")
     message = str(caught.value)
     assert message.startswith(f"actor 'bad' ({tmp_path / 'actor.js'}) failed to build:\n")
-    assert message.endswith(
-        "failed to build:\nException while evaluating top-level script\n"
-        "util.js:3:1 SyntaxError: expected property name, got end of script"
-    )
+    assert message.endswith("failed to build:\nutil.js:3:1: SyntaxError: Expected `}` but found `EOF`")
     assert not list((tmp_path / "cache").rglob("*.wasm"))
 
 
@@ -181,3 +179,31 @@ def test_without_componentize_js_the_error_says_how_to_install_it(tmp_path: Path
         match=r"ComponentizeJS is not installed \(looked in .*nowhere\): run `npm ci` in js/actors",
     ):
         build_js_actor(WORD_STATS, tmp_path, "word_stats")
+
+
+def test_wasmind_nb_build_and_run_the_example(js_components, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(REPO / "examples")
+    assert main(["build", "js_word_stats.toml"]) == 0
+    out = capsys.readouterr().out
+    assert f"  word_stats (JavaScript): {js_components['word_stats']}\n" in out
+    assert main(["run", "js_word_stats.toml", "-m", "How many words are in 'the cat and the hat'?"]) == 0
+    out = capsys.readouterr().out
+    assert "word_stats: tool ok: 5 words, 1 line, 19 characters" in out
+    assert out.rstrip().endswith('assistant: answers: It has 5 words; the most frequent is "the".')
+
+
+def test_wasmind_nb_build_reports_a_js_error_and_exits_2(tmp_path: Path, capsys, js_components) -> None:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "Wasmind.toml").write_text('actor_id = "test:bad"\n')
+    (folder / "actor.js").write_text("export const actor = { Actor: class { constructor( } };\n")
+    (tmp_path / "config.toml").write_text(
+        'starting_actors = ["bad"]\n[actors.bad]\nsource = { path = "bad" }\n[runtime]\n'
+        f'cache_dir = "{tmp_path / "cache"}"\n'
+    )
+    assert main(["build", str(tmp_path / "config.toml")]) == 2
+    err = capsys.readouterr().err
+    assert f"wasmind-nb: actor 'bad' ({folder / 'actor.js'}) failed to build:\n" in err
+    assert err.endswith(
+        "actor.js:1:52: SyntaxError: Unexpected token\n    " + (folder / "actor.js").read_text()
+    )

@@ -27,18 +27,31 @@ async function* jsFiles(folder) {
   }
 }
 
-/** Point every `import ... from "wasmind"` of the staged files at the staged helper, in place. */
+/** `file:line:column: SyntaxError: ...` and the line, for each syntax error of a module (oxc's parser). */
+function syntaxErrors(name, text) {
+  const { parseSync } = require("oxc-parser");
+  return parseSync(name, text).errors.map((error) => {
+    const start = error.labels?.[0]?.start ?? 0;
+    const before = text.slice(0, start).split("\n");
+    const line = text.split("\n")[before.length - 1].trim();
+    const where = `${name}:${before.length}:${before.at(-1).length + 1}`;
+    return `${where}: SyntaxError: ${error.message}${line ? `\n    ${line}` : ""}`;
+  });
+}
+
+/** Check each staged module, then point its imports of "wasmind" at the staged helper, in place. */
 async function linkHelper(stage) {
   const { init, parse } = require("es-module-lexer");
   await init;
+  const errors = [];
   for await (const path of jsFiles(stage)) {
     const text = await readFile(path, "utf8");
-    let imports;
-    try {
-      [imports] = parse(text);
-    } catch {
-      continue; // not valid JavaScript: the engine reports the error with file:line:column
+    const found = syntaxErrors(relative(stage, path), text);
+    if (found.length) {
+      errors.push(...found);
+      continue;
     }
+    const [imports] = parse(text);
     let out = "";
     let last = 0;
     for (const spec of imports) {
@@ -50,6 +63,7 @@ async function linkHelper(stage) {
     }
     if (last) await writeFile(path, out + text.slice(last));
   }
+  if (errors.length) fail(errors.join("\n"));
 }
 
 const { componentize } = await import(pathToFileURL(job.componentize));
