@@ -66,7 +66,7 @@ class Reader {
 
   descend(table, keys) {
     for (const part of keys) {
-      let next = table[part] ??= {};
+      let next = (table[part] ??= {});
       if (Array.isArray(next)) next = next.at(-1);
       if (typeof next !== "object" || next === null) this.fail(`${part} is not a table`);
       table = next;

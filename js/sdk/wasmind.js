@@ -123,7 +123,10 @@ export class Actor {
 
   /** A payload that is not JSON: logged and skipped. Override to react differently. */
   onDecodeError(envelope, error) {
-    log("warn", `${this.constructor.name} in ${this.scope}: skipped a malformed ${envelope.messageType}: ${error.message}`);
+    log(
+      "warn",
+      `${this.constructor.name} in ${this.scope}: skipped a malformed ${envelope.messageType}: ${error.message}`,
+    );
   }
 
   /** Messages no handler takes. Does nothing by default. */

@@ -72,7 +72,10 @@ try {
   const stage = join(work, "actor");
   await cp(job.source, stage, {
     recursive: true,
-    filter: (path) => !relative(job.source, path).split("/").some((part) => SKIP.has(part)),
+    filter: (path) =>
+      !relative(job.source, path)
+        .split("/")
+        .some((part) => SKIP.has(part)),
   });
   await mkdir(join(stage, HELPER_DIR));
   await cp(job.helper, join(stage, HELPER_DIR), { recursive: true });
