@@ -220,3 +220,17 @@ async def test_the_llm_key_goes_only_to_llm_actors_chat_requests_never_to_the_gu
             assert got["header"] == expected, grant
             assert all(b"sk-test-secret-42" not in m.payload for m in mind.messages)
     assert [r.header("authorization") for r in server.requests] == ["Bearer sk-test-secret-42", None]
+
+
+async def test_timers_are_the_guests_time_and_end_at_its_deadline(fetch_wasm) -> None:
+    extra = "[runtime]\nhandler_timeout_s = 1"
+    async with Wasmind(config(fetch_wasm, [], extra), progress=False) as mind:
+        await mind.broadcast("test.Sleep", b'{"ms": 20}')
+        await mind.wait_idle(timeout=30)
+        assert [json.loads(m.payload) for m in mind.messages if m.message_type == "test.Fetched"] == [
+            {"slept": 20}
+        ]
+        await mind.broadcast("test.Sleep", b'{"ms": 600000}')  # ten minutes, in a 1 s budget
+        await mind.wait_idle(timeout=30)  # returns at the deadline, not after the timer
+        [fault] = mind.faults
+        assert fault.actor == "js" and "deadline" in fault.error

@@ -1,7 +1,8 @@
 // A JavaScript actor built by ComponentizeJS with its default features (so it imports wasi:http):
 // on `test.Fetch` {url, method?, body?, redirect?} it calls fetch() and broadcasts `test.Fetched`
-// {status, url, redirected, header, body} or {error}. handleMessage returns the promise, so the
-// component's event loop runs until the fetch is done, within the call.
+// {status, header, body} or {error}; on `test.Sleep` {ms} it waits on a timer, then sends the same
+// type {slept}. handleMessage returns the promise, so the component's event loop runs until it
+// settles, within the call.
 import { broadcast } from "wasmind:actor/messaging@0.1.0";
 
 const encoder = new TextEncoder();
@@ -35,6 +36,10 @@ class Actor {
   handleMessage(message) {
     if (message.messageType === "test.Fetch") {
       return fetchAndReport(JSON.parse(decoder.decode(message.payload)));
+    }
+    if (message.messageType === "test.Sleep") {
+      const ms = JSON.parse(decoder.decode(message.payload)).ms;
+      return new Promise((resolve) => setTimeout(resolve, ms)).then(() => send({ slept: ms }));
     }
   }
 

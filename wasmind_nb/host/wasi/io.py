@@ -4,7 +4,7 @@ Pollables come in three kinds: always ready (a buffered body, an output stream),
 deadline, and host work (an HTTP request) that is done when the guest waits on it. ``poll`` runs the
 first pending host work inside ``ctx.blocked()`` (the wait is not the guest's, as for the ``http``
 capability), and sleeps for timers within the guest's budget (a timer is the guest's own time: a handler
-that sleeps past its deadline is stopped at it).
+that sleeps past its deadline is stopped at it, not at the timer).
 """
 
 from __future__ import annotations
@@ -81,11 +81,14 @@ def poll(pollables: list[Pollable]) -> list[int]:
         if work is not None:
             work()
             continue
-        deadlines = [d for p in pollables if (d := p.deadline_ns()) is not None]
-        if not deadlines:
+        timers = [(d, i) for i, p in enumerate(pollables) if (d := p.deadline_ns()) is not None]
+        if not timers:
             raise ValueError("wasi:io/poll.poll: nothing can make these pollables ready")
-        if not _sleep_until(min(deadlines)):
-            return []  # the budget is spent or the call was cancelled: the guest is stopped next
+        first, index = min(timers)
+        if not _sleep_until(first):
+            # The budget is spent: the guest is stopped at its next instruction (epoch deadline), so
+            # what it is told here never runs; an empty list would break the guest's runtime instead.
+            return [index]
 
 
 def block(pollable: Pollable) -> None:
@@ -94,14 +97,17 @@ def block(pollable: Pollable) -> None:
 
 
 def _sleep_until(deadline_ns: int) -> bool:
-    """Sleep until ``deadline_ns`` within the guest's budget; ``False`` if cut short."""
+    """Sleep until ``deadline_ns`` if the guest's budget lasts that long; else sleep out the budget, end
+    it (the guest stops at its next instruction) and return ``False``."""
     ctx = context.current()
     wanted = (deadline_ns - time.monotonic_ns()) / 1e9
     left = ctx.budget_left_s()
-    seconds = min(wanted, left)
-    if seconds > 0 and ctx.cancellation.wait(seconds):
-        return False
-    return wanted <= left
+    if wanted <= left:
+        time.sleep(max(0.0, wanted))
+        return True
+    time.sleep(max(0.0, left))
+    ctx.store.set_epoch_deadline(0)  # the ticker may lag the clock: stop the guest at its next check
+    return False
 
 
 class InputStream:
