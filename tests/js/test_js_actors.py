@@ -19,7 +19,7 @@ from wasmind_nb.config import Config
 from wasmind_nb.errors import BuildError, SpawnError
 from wasmind_nb.llm import Reply, ToolCallSpec
 from wasmind_nb.paths import cache_dir
-from wasmind_sdk.messages import ExecuteToolCall, Ok, ToolCallDone, ToolCallStatusUpdate, ToolsAvailable
+from wasmind_sdk.messages import Err, ExecuteToolCall, Ok, ToolCallDone, ToolCallStatusUpdate, ToolsAvailable
 
 pytestmark = pytest.mark.anyio
 
@@ -207,3 +207,27 @@ def test_wasmind_nb_build_reports_a_js_error_and_exits_2(tmp_path: Path, capsys,
     assert err.endswith(
         "actor.js:1:52: SyntaxError: Unexpected token\n    " + (folder / "actor.js").read_text()
     )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        ("{not json", "invalid arguments for tool 'word_stats': "),
+        ('{"text": "  "}', "text is empty"),
+        ("null", "tool 'word_stats' failed: TypeError: "),
+    ],
+)
+async def test_a_bad_tool_call_is_an_err_result_not_a_fault(
+    js_components, arguments: str, error: str
+) -> None:
+    call = {"id": "c9", "type": "function", "function": {"name": "word_stats", "arguments": arguments}}
+    async with Wasmind(word_stats_config("isolated"), progress=False, llm=[]) as mind:
+        await mind.broadcast(
+            ExecuteToolCall.MESSAGE_TYPE, {"tool_call": call, "originating_request_id": "r9"}
+        )
+        await mind.wait_idle()
+        assert not mind.faults
+        (update,) = messages_of(mind, ToolCallStatusUpdate)
+        assert (update.id, update.originating_request_id) == ("c9", "r9")
+        assert isinstance(update.status, ToolCallDone) and isinstance(update.status.result, Err)
+        assert update.status.result.error.content.startswith(error)
