@@ -1,7 +1,8 @@
 """Build test actors written in JavaScript with ComponentizeJS (default features), cached by content.
 
-ComponentizeJS is found as ``$WASMIND_NB_COMPONENTIZE_JS``, in ``js/actors`` or ``js`` ``node_modules``,
-or on ``PATH``; without it the tests that need it skip, naming how to install it.
+ComponentizeJS is found as ``$WASMIND_NB_COMPONENTIZE_JS``, in the JavaScript toolchain folder
+(``js/actors``, installed by ``.ci/run``; ``$WASMIND_NB_JS_TOOLCHAIN``), or on ``PATH``; without it the
+tests that need it skip, naming how to install it.
 """
 
 from __future__ import annotations
@@ -14,16 +15,17 @@ from pathlib import Path
 import pytest
 
 from wasmind_nb.build.hashing import content_key
-from wasmind_nb.paths import cache_dir
+from wasmind_nb.paths import cache_dir, js_toolchain_dir
 
-REPO = Path(__file__).resolve().parents[2]
-INSTALL = "npm install @bytecodealliance/componentize-js@0.23 (or set WASMIND_NB_COMPONENTIZE_JS)"
+INSTALL = "run `npm ci` in js/actors (as .ci/run does), or set WASMIND_NB_COMPONENTIZE_JS"
 
 
 def componentize_js_tool() -> str | None:
     """The ``componentize-js`` command, if installed."""
     candidates = [os.environ.get("WASMIND_NB_COMPONENTIZE_JS", "")]
-    candidates += [str(REPO / d / "node_modules" / ".bin" / "componentize-js") for d in ("js/actors", "js")]
+    toolchain = js_toolchain_dir()  # where .ci/run installs it for the JavaScript route
+    if toolchain is not None:
+        candidates.append(str(toolchain / "node_modules" / ".bin" / "componentize-js"))
     for candidate in candidates:
         if candidate and Path(candidate).is_file():
             return candidate
