@@ -12,6 +12,7 @@ import pytest
 import tomli_w
 
 from tests.actors_builtin.conftest import assistant_settings, llm_requests, messages_of, say
+from tests.host.loopback import LoopbackServer
 from wasmind_nb import Wasmind
 from wasmind_nb.build.javascript import build_js_actor, toolchain
 from wasmind_nb.cli import main
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.anyio
 REPO = Path(__file__).resolve().parents[2]
 WORD_STATS = REPO / "examples" / "js_word_stats"
 FAULTS = REPO / "tests" / "actors" / "js_faults"
+FETCHER = REPO / "tests" / "actors" / "js_helper_fetch"
 NOISE = "Redirecting call to abort()"
 
 
@@ -36,10 +38,8 @@ def js_components() -> dict[str, Path]:
         toolchain()
     except BuildError as err:
         pytest.skip(str(err))
-    return {
-        name: build_js_actor(path, cache_dir(), name)
-        for name, path in (("word_stats", WORD_STATS), ("faults", FAULTS))
-    }
+    actors = (("word_stats", WORD_STATS), ("faults", FAULTS), ("fetcher", FETCHER))
+    return {name: build_js_actor(path, cache_dir(), name) for name, path in actors}
 
 
 def config(actors: dict[str, dict[str, Any]], **runtime: Any) -> Config:
@@ -231,3 +231,29 @@ async def test_a_bad_tool_call_is_an_err_result_not_a_fault(
         assert (update.id, update.originating_request_id) == ("c9", "r9")
         assert isinstance(update.status, ToolCallDone) and isinstance(update.status.result, Err)
         assert update.status.result.error.content.startswith(error)
+
+
+@pytest.mark.parametrize("instances", ["isolated", "pooled"])
+async def test_fetch_in_an_async_handler_obeys_the_http_grant(js_components, instances: str) -> None:
+    """The build keeps ComponentizeJS's ``http`` feature: fetch() works where granted, is denied elsewhere."""
+    server = LoopbackServer()
+    server.respond = lambda request: (200, [], b"hello " + request.target.encode())
+    try:
+        granted = {
+            "source": {"path": str(FETCHER)},
+            "capabilities": {"http_hosts": [f"127.0.0.1:{server.port}"]},
+        }
+        async with Wasmind(config({"fetcher": granted}, instances=instances), progress=False) as mind:
+            await mind.broadcast("test.Fetch", {"url": server.url("/a")})
+            await mind.wait_idle()
+            await mind.broadcast("test.Fetch", {"url": "http://127.0.0.1:1/b"})  # a port nobody granted
+            await mind.wait_idle()
+            first, second = [m.json() for m in mind.messages if m.message_type == "test.Fetched"]
+            assert first == {"status": 200, "body": "hello /a"}
+            assert second["error"].startswith("TypeError")
+            assert [r.target for r in server.requests] == ["/a"]
+            (denial,) = mind.denials
+            assert (denial.actor, denial.capability) == ("fetcher", "http_hosts")
+            assert not mind.faults
+    finally:
+        server.close()
