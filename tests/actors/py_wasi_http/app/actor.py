@@ -4,9 +4,9 @@
 import json
 from urllib.parse import urlsplit
 
+from componentize_py_types import Err, Ok
 from wit_world.exports import actor as exported
 from wit_world.imports import messaging, outgoing_handler, poll, types
-from componentize_py_types import Err, Ok
 
 
 def fetch(url: str) -> dict:
@@ -31,7 +31,11 @@ def fetch(url: str) -> dict:
             data += stream.read(65536)
         except Err:
             break
-    return {"status": response.status(), "header": header[0].decode() if header else None, "body": data.decode()}
+    return {
+        "status": response.status(),
+        "header": header[0].decode() if header else None,
+        "body": data.decode(),
+    }
 
 
 class Actor(exported.Actor):
