@@ -1,5 +1,6 @@
 // AgentView front end (anywidget module): toolbar + agent graph + message timeline + detail pane.
 import { A_NAME, A_SCOPE, agentLabel, h } from "./format.js";
+import { Approvals } from "./approvals.js";
 import { Detail } from "./detail.js";
 import { Graph } from "./graph.js";
 import { Stepper } from "./stepper.js";
@@ -70,6 +71,7 @@ class AgentViewUI {
     this.timeline.destroy();
     this.detail.destroy();
     this.stepper.destroy();
+    this.approvals.destroy();
     delete this.el.wasmind;
   }
 
@@ -106,6 +108,8 @@ class AgentViewUI {
     this.status = h("span", "wm-status");
     this.stepper = new Stepper(this.model);
     bar.append(clear, fit, this.stepper.el, this.status);
+    this.approvals = new Approvals(this.model);
+    bar.append(this.approvals.el);
     return bar;
   }
 

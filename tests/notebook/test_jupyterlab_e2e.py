@@ -97,6 +97,7 @@ class Lab:
     """A JupyterLab server in its own process group, on loopback, with token auth."""
 
     def __init__(self, root: Path, home: Path) -> None:
+        self.root = root
         self.port = free_port()
         self.token = secrets.token_hex(16)
         self.url = f"http://127.0.0.1:{self.port}"

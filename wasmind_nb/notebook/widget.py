@@ -28,6 +28,7 @@ from typing import Any, NamedTuple, Protocol
 import anywidget
 import traitlets
 
+from wasmind_nb.notebook.approval_view import ApprovalPanel
 from wasmind_nb.notebook.bus_controls import BusControls
 from wasmind_nb.notebook.filters import MessageFilter, message_matches
 from wasmind_nb.notebook.snapshot import render_html, summary_text
@@ -428,6 +429,7 @@ class AgentView(anywidget.AnyWidget):
     filter_text = traitlets.Unicode("").tag(sync=True)
     height = traitlets.Int(480).tag(sync=True)
     bus = traitlets.Dict().tag(sync=True)  # pause / step state (notebook/bus_controls.py)
+    approvals = traitlets.Dict().tag(sync=True)  # held tool calls (notebook/approval_view.py)
 
     def __init__(
         self,
@@ -449,6 +451,8 @@ class AgentView(anywidget.AnyWidget):
         self._state = ViewState(**self._options)
         self._controls = BusControls(None, self._set_bus)
         self.bus = self._controls.current()
+        self._approval_panel = ApprovalPanel(None, self._set_approvals)
+        self.approvals = self._approval_panel.current()
         self._publish()
         self.on_msg(self._on_front_end_message)
         if mind is not None:
@@ -467,6 +471,8 @@ class AgentView(anywidget.AnyWidget):
         self._state = ViewState.from_source(source, **self._options)
         self._controls = BusControls(source, self._set_bus)
         self.bus = self._controls.current()
+        self._approval_panel = ApprovalPanel(source, self._set_approvals)
+        self.approvals = self._approval_panel.current()
         self._publish()
 
     def detach(self) -> None:
@@ -499,6 +505,8 @@ class AgentView(anywidget.AnyWidget):
         events, self._pending = self._pending, []
         if self._controls.apply(events):
             self.bus = self._controls.current()
+        if self._approval_panel.apply(events):
+            self.approvals = self._approval_panel.current()
         self._state.apply(events)
         delta = self._state.take_delta()
         if delta is None:
@@ -545,12 +553,17 @@ class AgentView(anywidget.AnyWidget):
             )
         elif content.get("kind") == "bus":
             self._controls.command(content)
+        elif content.get("kind") == "approval":
+            self._approval_panel.command(content)
         elif content.get("kind") == "payload":
             seq = int(content.get("seq", -1))
             self._send_custom({"kind": "payload", "seq": seq, "text": self.payload_text(seq)})
 
     def _set_bus(self, state: dict[str, Any]) -> None:
         self.bus = state
+
+    def _set_approvals(self, state: dict[str, Any]) -> None:
+        self.approvals = state
 
     def payload_text(self, seq: int) -> str | None:
         """The full payload of message ``seq`` as text, if the source still has it."""
