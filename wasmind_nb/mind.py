@@ -19,6 +19,7 @@ import networkx as nx
 from wasmind_nb.approving import ApprovalCallback, ApprovingMixin
 from wasmind_nb.build.loader import LoadedActor, load_all
 from wasmind_nb.config import ActorSpec, Capabilities, Config
+from wasmind_nb.conversation import Conversation, conversation_of
 from wasmind_nb.errors import IdleTimeout, SpawnError, WasmindError
 from wasmind_nb.host.bytelists import check_size
 from wasmind_nb.host.denial import Denial
@@ -361,6 +362,17 @@ class Wasmind(SteppingMixin, ApprovingMixin):
         pricing = self._update_usage()
         names = {scope: a.name for scope, a in list(self.runtime.agents.items())}
         return self._ledger.rows(names, pricing)
+
+    def conversation(self, agent: str) -> Conversation:
+        """The conversation of an agent (its scope or name), as plain data: the system prompt, user and
+        system input, replies with their tool calls and results, errors and notices, in bus order.
+        ``print(mind.conversation("coder"))`` reads it (see ``wasmind_nb.conversation``)."""
+        scope = self.scope_of(agent)
+        pricing = self._update_usage()
+        info = self.runtime.agents[scope]
+        found = conversation_of(scope, self.messages, info.name)
+        found.usage = self._ledger.of(scope, pricing)
+        return found
 
     def total_usage(self) -> Usage:
         """Every agent's usage together (``cost`` is ``None`` unless every call's model has a price)."""
