@@ -30,6 +30,7 @@ import traitlets
 
 from wasmind_nb.notebook.approval_view import ApprovalPanel
 from wasmind_nb.notebook.bus_controls import BusControls
+from wasmind_nb.notebook.chat_view import ChatPanel
 from wasmind_nb.notebook.filters import MessageFilter, message_matches
 from wasmind_nb.notebook.snapshot import render_html, summary_text
 from wasmind_nb.runtime.events import ROOT_SCOPE, ActorFault, AgentEvent, Envelope, RuntimeEvent
@@ -430,6 +431,7 @@ class AgentView(anywidget.AnyWidget):
     height = traitlets.Int(480).tag(sync=True)
     bus = traitlets.Dict().tag(sync=True)  # pause / step state (notebook/bus_controls.py)
     approvals = traitlets.Dict().tag(sync=True)  # held tool calls (notebook/approval_view.py)
+    chat = traitlets.Dict().tag(sync=True)  # the selected agent's conversation (notebook/chat_view.py)
 
     def __init__(
         self,
@@ -453,6 +455,8 @@ class AgentView(anywidget.AnyWidget):
         self.bus = self._controls.current()
         self._approval_panel = ApprovalPanel(None, self._set_approvals)
         self.approvals = self._approval_panel.current()
+        self._chat = ChatPanel(None, self._set_chat, self._send_custom)
+        self.chat = self._chat.current()
         self._publish()
         self.on_msg(self._on_front_end_message)
         if mind is not None:
@@ -473,6 +477,10 @@ class AgentView(anywidget.AnyWidget):
         self.bus = self._controls.current()
         self._approval_panel = ApprovalPanel(source, self._set_approvals)
         self.approvals = self._approval_panel.current()
+        shown = self._chat.scope
+        self._chat = ChatPanel(source, self._set_chat, self._send_custom)
+        if shown and shown in source.agents:
+            self._chat.open(shown)
         self._publish()
 
     def detach(self) -> None:
@@ -508,6 +516,9 @@ class AgentView(anywidget.AnyWidget):
         if self._approval_panel.apply(events):
             self.approvals = self._approval_panel.current()
         self._state.apply(events)
+        chat = self._chat.apply(events)
+        if chat is not None:
+            self._send_custom(chat)
         delta = self._state.take_delta()
         if delta is None:
             return
@@ -555,6 +566,9 @@ class AgentView(anywidget.AnyWidget):
             self._controls.command(content)
         elif content.get("kind") == "approval":
             self._approval_panel.command(content)
+        elif content.get("kind") == "chat":
+            self.flush()  # the conversation read so far, before what the command changes
+            self._chat.command(content)
         elif content.get("kind") == "payload":
             seq = int(content.get("seq", -1))
             self._send_custom({"kind": "payload", "seq": seq, "text": self.payload_text(seq)})
@@ -564,6 +578,20 @@ class AgentView(anywidget.AnyWidget):
 
     def _set_approvals(self, state: dict[str, Any]) -> None:
         self.approvals = state
+
+    def _set_chat(self, state: dict[str, Any]) -> None:
+        self.chat = state
+
+    # -- chat -----------------------------------------------------------------------------------------
+
+    def open_chat(self, agent: str) -> None:
+        """Shows the conversation of ``agent`` (a scope or a name) in the chat pane; ``""`` closes it.
+
+        Clicking a node in the graph does the same. The pane follows it live; ``view.chat`` holds what it
+        shows (``mind.conversation(agent)`` has the whole conversation as plain data).
+        """
+        self.flush()
+        self._chat.open(agent)
 
     def payload_text(self, seq: int) -> str | None:
         """The full payload of message ``seq`` as text, if the source still has it."""
