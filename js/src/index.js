@@ -1,6 +1,7 @@
 // AgentView front end (anywidget module): toolbar + agent graph + message timeline + detail pane.
 import { A_NAME, A_SCOPE, agentLabel, h } from "./format.js";
 import { Approvals } from "./approvals.js";
+import { Chat } from "./chat.js";
 import { Detail } from "./detail.js";
 import { Graph } from "./graph.js";
 import { Stepper } from "./stepper.js";
@@ -40,11 +41,14 @@ class AgentViewUI {
     this.graph = new Graph(this.store, { onPick: (scope) => this.pickAgent(scope) });
     this.timeline = new Timeline(this.store, { onSelect: (pos) => this.pickMessage(pos) });
     this.detail = new Detail(this.store, { requestPayload: (seq) => model.send({ kind: "payload", seq }) });
-    this.root.append(this.toolbar, this.graph.el, this.timeline.el, this.detail.el);
+    this.chat = new Chat(model, this.store);
+    this.pane = this.buildPane();
+    this.root.append(this.toolbar, this.graph.el, this.timeline.el, this.pane);
     el.replaceChildren(this.root);
     el.classList.add("wasmind-agent-view");
     this.applyFilters();
     this.listeners = FILTERS.map((k) => [`change:filter_${k}`, () => this.applyFilters()]);
+    this.listeners.push(["change:chat", () => this.chatChanged()]);
     this.listeners.push([
       "change:height",
       () => this.root.style.setProperty("--wm-height", `${model.get("height")}px`),
@@ -60,6 +64,7 @@ class AgentViewUI {
       clientPoint: (scope) => this.graph.clientPoint(scope),
       graph: this.graph,
       timeline: this.timeline,
+      chat: this.chat,
     };
   }
 
@@ -70,6 +75,7 @@ class AgentViewUI {
     this.graph.destroy();
     this.timeline.destroy();
     this.detail.destroy();
+    this.chat.destroy();
     this.stepper.destroy();
     this.approvals.destroy();
     delete this.el.wasmind;
@@ -113,6 +119,44 @@ class AgentViewUI {
     return bar;
   }
 
+  /** The area under the timeline: tabs "details" (a message's payload, an agent's record) and "chat". */
+  buildPane() {
+    const pane = h("div", "wm-pane");
+    const tabs = h("div", "wm-tabs");
+    tabs.setAttribute("role", "tablist");
+    this.tabs = {};
+    for (const [name, title] of [
+      ["details", "the selected message's payload or agent's record"],
+      ["chat", "the selected agent's conversation: talk to it, interrupt it"],
+    ]) {
+      const tab = h("button", "wm-tab", name);
+      tab.title = title;
+      tab.dataset.tab = name;
+      tab.setAttribute("role", "tab");
+      tab.addEventListener("click", () => this.showTab(name));
+      this.tabs[name] = tab;
+      tabs.append(tab);
+    }
+    pane.append(tabs, this.detail.el, this.chat.el);
+    this.showTab(this.model.get("chat")?.scope ? "chat" : "details");
+    this.chatScope = this.model.get("chat")?.scope ?? "";
+    return pane;
+  }
+
+  showTab(name) {
+    this.root.dataset.pane = name;
+    this.detail.el.hidden = name !== "details";
+    this.chat.el.hidden = name !== "chat";
+    for (const [key, tab] of Object.entries(this.tabs)) tab.setAttribute("aria-selected", String(key === name));
+  }
+
+  /** The kernel opened another agent's conversation (a click here, or view.open_chat in Python). */
+  chatChanged() {
+    const scope = this.model.get("chat")?.scope ?? "";
+    if (scope && scope !== this.chatScope) this.showTab("chat");
+    this.chatScope = scope;
+  }
+
   suggest(list, key) {
     const counts = key === "type" ? this.store.types : key === "actor" ? this.store.actors : null;
     const keys = counts ? [...counts.keys()] : [...new Set(this.store.agents.map((row) => row[A_NAME]))];
@@ -145,13 +189,17 @@ class AgentViewUI {
 
   pickAgent(scope) {
     this.setFilter("scope", scope ?? "");
-    if (scope) this.detail.showAgent(scope);
-    else this.detail.clear();
+    if (scope) {
+      this.detail.showAgent(scope);
+      this.chat.open(scope);
+      this.showTab("chat");
+    } else this.detail.clear();
   }
 
   pickMessage(pos) {
     this.timeline.select(pos);
     this.detail.showMessage(pos);
+    this.showTab("details");
   }
 
   scheduleStatus() {

@@ -4,6 +4,7 @@
 // custom messages and are applied here, once per model, by mutating those arrays in place: views that
 // render later start from the current state, and a saved notebook stores the final state, without the
 // front end ever writing the big arrays back to the kernel.
+import { applyChatDelta } from "./chat.js";
 import { A_PARENT, A_SCOPE, A_STATE, M_ACTOR, M_SEQ, M_TYPE } from "./format.js";
 
 const stores = new WeakMap(); // meta object -> Store
@@ -112,6 +113,7 @@ export class Store {
     if (!msg || typeof msg !== "object") return;
     if (msg.kind === "delta") this.applyDelta(msg);
     else if (msg.kind === "snapshot") this.applySnapshot(msg);
+    else if (msg.kind === "chat") this.applyChat(msg);
     else if (msg.kind === "payload") {
       this.payloads.set(msg.seq, msg.text ?? null);
       this.emit("payload", msg.seq);
@@ -161,6 +163,13 @@ export class Store {
     if ((d.faults ?? []).length) this.emit("faults");
     if (added || drop > 0) this.emit("messages", { first, added, dropped: drop });
     return true;
+  }
+
+  /** Applies a delta of the chat pane's conversation to the model's `chat` state (once per model). */
+  applyChat(delta) {
+    const { result, indices, dropped } = applyChatDelta(this.model.get("chat"), delta);
+    if (result === "gap") this.model.send({ kind: "chat", action: "open", scope: delta.scope, resync: true });
+    else if (result === "applied") this.emit("chat", { indices, dropped });
   }
 
   /** Replaces the whole state (the kernel's answer to a resync), in place. */
