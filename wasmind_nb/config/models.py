@@ -19,6 +19,7 @@ from wasmind_nb.host.netpolicy import HostEntry
 PATH_TAG = "<path source>"
 GIT_TAG = "<git source>"
 BUILTIN_TAG = "<builtin source>"
+MCP_TAG = "<mcp source>"
 
 
 class _Table(BaseModel):
@@ -88,7 +89,52 @@ class BuiltinSource(_Table):
     builtin: str
 
 
+#: A positive, finite number (``inf`` and ``nan`` are refused: a deadline of ``inf`` never fires).
+PositiveSeconds = Annotated[float, Field(gt=0, le=86_400, allow_inf_nan=False)]
+
+
+class McpServerTable(_Table):
+    """``source.mcp``: a Model Context Protocol server whose tools the actor offers (docs/config.md).
+
+    ``command`` (with ``args``, ``env``, ``cwd``) starts a stdio server in the command sandbox; ``url`` is a
+    streamable-HTTP server, reached under the actor's ``http_hosts``.
+    """
+
+    command: Annotated[str, Field(min_length=1)] | None = None
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+    cwd: str | None = None
+    url: str | None = None
+    tools: list[Annotated[str, Field(min_length=1)]] | None = None
+    call_timeout_s: PositiveSeconds = 60.0
+    start_timeout_s: PositiveSeconds = 30.0
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> McpServerTable:
+        if (self.command is None) == (self.url is None):
+            raise ValueError("source.mcp needs exactly one of 'command' (a stdio server) or 'url' (HTTP)")
+        if self.url is not None:
+            if self.args or self.env or self.cwd is not None:
+                raise ValueError("'args', 'env' and 'cwd' belong to a stdio server ('command'), not 'url'")
+            if not re.fullmatch(r"https?://[^/?#\s]+(/\S*)?", self.url):
+                raise ValueError(f"url must be an http:// or https:// URL, got {self.url!r}")
+        for name in self.env:
+            if not _ENV_NAME.fullmatch(name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+        if self.cwd is not None and not self.cwd.startswith("/"):
+            raise ValueError("cwd is a path inside the sandbox and must be absolute, such as '/work'")
+        return self
+
+
+class McpSource(_Table):
+    """An MCP server, served by the built-in ``mcp_tools`` actor."""
+
+    mcp: McpServerTable
+
+
 def _source_tag(value: Any) -> str | None:
+    if isinstance(value, McpSource) or (isinstance(value, dict) and "mcp" in value):
+        return MCP_TAG
     if isinstance(value, BuiltinSource) or (isinstance(value, dict) and "builtin" in value):
         return BUILTIN_TAG
     if isinstance(value, GitSource) or (isinstance(value, dict) and ("git" in value or "url" in value)):
@@ -101,13 +147,14 @@ def _source_tag(value: Any) -> str | None:
 Source = Annotated[
     Annotated[PathSource, Tag(PATH_TAG)]
     | Annotated[GitSource, Tag(GIT_TAG)]
-    | Annotated[BuiltinSource, Tag(BUILTIN_TAG)],
+    | Annotated[BuiltinSource, Tag(BUILTIN_TAG)]
+    | Annotated[McpSource, Tag(MCP_TAG)],
     Discriminator(
         _source_tag,
         custom_error_type="source_kind",
         custom_error_message=(
-            "expected a table with 'path' (a folder or .wasm file), 'git' (a repo URL) "
-            "or 'builtin' (an actor shipped with wasmind-nb)"
+            "expected a table with 'path' (a folder or .wasm file), 'git' (a repo URL), "
+            "'builtin' (an actor shipped with wasmind-nb) or 'mcp' (an MCP server)"
         ),
     ),
 ]
@@ -135,8 +182,6 @@ class PreopenTable(_Table):
         return value
 
 
-#: A positive, finite number (``inf`` and ``nan`` are refused: a deadline of ``inf`` never fires).
-PositiveSeconds = Annotated[float, Field(gt=0, le=86_400, allow_inf_nan=False)]
 PositiveCount = Annotated[int, Field(gt=0, le=1 << 62)]
 AgentRelation = Literal["self", "parent", "children", "descendants", "any"]
 
@@ -268,8 +313,8 @@ def _all_keys(*models: type[BaseModel]) -> frozenset[str]:
 
 #: Every key these files may contain, for "did you mean ...?" hints.
 KNOWN_KEYS = _all_keys(
-    GitRef, PathSource, GitSource, BuiltinSource, PreopenTable, CapabilitiesTable, CommandLimitsTable,
-    ActorTable,
+    GitRef, PathSource, GitSource, BuiltinSource, McpSource, McpServerTable, PreopenTable,
+    CapabilitiesTable, CommandLimitsTable, ActorTable,
     ManifestFile, ConfigFile, LLMSettings, RuntimeSettings,
 )  # fmt: skip
 
@@ -278,7 +323,7 @@ KEY_TABLES: dict[str, tuple[str, ...]] = {
     key: tuple(table for table, model in (
         ("[llm]", LLMSettings), ("[runtime]", RuntimeSettings), ("[actors.NAME]", ActorTable),
         ("capabilities", CapabilitiesTable), ("command_limits", CommandLimitsTable), ("source", GitSource),
-        ("git_ref", GitRef),
+        ("git_ref", GitRef), ("source.mcp", McpServerTable),
     ) if key in model.model_fields)
     for key in KNOWN_KEYS
 }  # fmt: skip

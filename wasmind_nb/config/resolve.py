@@ -13,6 +13,7 @@ from wasmind_nb.config.models import (
     BuiltinSource,
     ConfigFile,
     GitSource,
+    McpSource,
     OverrideTable,
     PathSource,
 )
@@ -30,7 +31,7 @@ class _Declared:
     """A declaration of a logical name together with its source, if it gives one."""
 
     layer: Layer
-    source: PathSource | GitSource | BuiltinSource | None
+    source: PathSource | GitSource | BuiltinSource | McpSource | None
 
     @property
     def identity(self) -> str:
@@ -106,6 +107,13 @@ class _Resolver:
         self.stack.append(name)
         declared = self._source_declaration(name)
         assert declared.source is not None
+        if isinstance(declared.source, McpSource) and not declared.layer.trusted:
+            raise ConfigError(
+                f"actor '{name}': an MCP server (source.mcp) may only be declared in your own config, not "
+                "by a manifest fetched with git; declare it under [actors] or [actor_overrides]",
+                file=declared.layer.file,
+                key=f"{declared.layer.key}.source.mcp",
+            )
         located = locate(
             declared.source,
             base_dir=declared.layer.base_dir,
@@ -213,6 +221,7 @@ class _Resolver:
             ungranted=tuple(merged.ungranted.values()),
             stand_in=located.source_path.name if located.stand_in else None,
             approval=_approval(merged.values.get("approval")),
+            mcp=located.mcp,
         )
 
     def _required(self, name: str, own: Layer | None, winner: Layer | None) -> tuple[str, ...]:

@@ -10,16 +10,18 @@ from pathlib import Path
 from wasmind_nb.config.cargo import INSTALL_HINT, build_crate, find_cargo_component, is_rust_crate
 from wasmind_nb.config.git import checkout, normalize_url, ref_label
 from wasmind_nb.config.manifest import MANIFEST_NAME, read_manifest
-from wasmind_nb.config.models import BuiltinSource, GitSource, ManifestFile, PathSource
+from wasmind_nb.config.models import BuiltinSource, GitSource, ManifestFile, McpSource, PathSource
 from wasmind_nb.config.notices import ConfigWarning
-from wasmind_nb.config.specs import ActorKind
+from wasmind_nb.config.specs import ActorKind, McpServer
 from wasmind_nb.config.standins import STAND_INS
 from wasmind_nb.errors import ConfigError
 from wasmind_nb.paths import builtin_actors_dir
 
-AnySource = PathSource | GitSource | BuiltinSource
+AnySource = PathSource | GitSource | BuiltinSource | McpSource
 
 PYTHON_ENTRY = "actor.py"
+#: The built-in that serves every ``source = { mcp = ... }`` actor.
+MCP_BUILTIN = "mcp_tools"
 JS_ENTRY = "actor.js"
 
 
@@ -34,6 +36,7 @@ class LocatedActor:
     trusted: bool = True  # False for code fetched with git: its manifest only requests capabilities
     stand_in: str | None = None  # the upstream actor_id a built-in serves (see config/standins.py)
     code_manifest_path: Path | None = None  # a stand-in's: the built-in's manifest, describing its code
+    mcp: McpServer | None = None  # an ``mcp`` source's server (the code is the ``mcp_tools`` built-in)
 
     @property
     def code_manifest(self) -> tuple[ManifestFile | None, Path | None]:
@@ -54,6 +57,8 @@ def source_identity(source: AnySource, base_dir: Path) -> str:
         return str((builtin_actors_dir() / source.builtin).resolve())
     if isinstance(source, PathSource):
         return str(_local_path(source, base_dir))
+    if isinstance(source, McpSource):
+        return f"mcp:{source.mcp.model_dump_json()}"
     return f"{normalize_url(source.git, base_dir)}#{ref_label(source.git_ref)}:{source.sub_dir or ''}"
 
 
@@ -73,6 +78,8 @@ def locate(
     ``stand_ins``: an upstream actor that cannot be built here may be served by a built-in.
     ``fresh_clones``: clones this load already updated (see ``git.checkout``).
     """
+    if isinstance(source, McpSource):
+        return _mcp_actor(source)
     if isinstance(source, BuiltinSource):
         known = builtin_names()
         if source.builtin not in known:
@@ -181,6 +188,23 @@ def _rust_actor(
         file=file,
         key=key,
     )
+
+
+def _mcp_actor(source: McpSource) -> LocatedActor:
+    """An MCP server: the ``mcp_tools`` built-in offers its tools; the host runs the server."""
+    table = source.mcp
+    server = McpServer(
+        command=table.command,
+        args=tuple(table.args),
+        env=tuple(table.env.items()),
+        cwd=table.cwd,
+        url=table.url,
+        tools=None if table.tools is None else tuple(table.tools),
+        call_timeout_s=table.call_timeout_s,
+        start_timeout_s=table.start_timeout_s,
+    )
+    path = (builtin_actors_dir() / MCP_BUILTIN).resolve()
+    return LocatedActor(path, "python", read_manifest(path / MANIFEST_NAME), path / MANIFEST_NAME, mcp=server)
 
 
 def _wasm_file(path: Path, *, file: str, key: str) -> LocatedActor:

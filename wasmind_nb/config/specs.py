@@ -84,6 +84,24 @@ class Capabilities:
 
 
 @dataclass(frozen=True)
+class McpServer:
+    """The MCP server an ``mcp`` source names: a stdio ``command`` or a streamable-HTTP ``url``."""
+
+    command: str | None = None
+    args: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    cwd: str | None = None
+    url: str | None = None
+    tools: tuple[str, ...] | None = None  # None: every tool the server lists
+    call_timeout_s: float = 60.0
+    start_timeout_s: float = 30.0
+
+    def describe(self) -> str:
+        """The server in a few words, for messages: its URL or its command line."""
+        return self.url or " ".join((self.command or "", *self.args))
+
+
+@dataclass(frozen=True)
 class UngrantedRequest:
     """A capability an actor's manifest asks for that no trusted layer granted."""
 
@@ -115,6 +133,7 @@ class ActorSpec:
     ungranted: tuple[UngrantedRequest, ...] = ()  # requests of untrusted manifests, not granted
     stand_in: str | None = None  # the built-in serving this upstream Rust actor (docs/config.md)
     approval: bool | tuple[str, ...] = False  # ``approval = true`` or the tool names that need approval
+    mcp: McpServer | None = None  # the MCP server whose tools this actor offers (``source = { mcp = ... }``)
 
     def __post_init__(self) -> None:
         if not self.actor_id:

@@ -77,10 +77,11 @@ def limits_argv(limits: CommandLimits) -> list[str]:
 
 
 def bwrap_argv(
-    launch: Launch, grant: CommandGrant, args: tuple[str, ...], passwd_fd: int, group_fd: int
+    launch: Launch, grant: CommandGrant, args: tuple[str, ...], passwd_fd: int | str, group_fd: int | str
 ) -> list[str]:
     """The bwrap command line running ``launch`` for ``grant``; ``passwd_fd`` and ``group_fd`` hold the
-    synthetic ``/etc/passwd`` and ``/etc/group`` (see :func:`identity_fds`)."""
+    synthetic ``/etc/passwd`` and ``/etc/group`` (see :func:`identity_fds`), or are the paths of files
+    holding them (:func:`identity_texts`; for a process started without passed descriptors)."""
     argv = [tool("bwrap") or "bwrap", "--unshare-all", "--unshare-user", "--disable-userns"]
     if grant.network:
         argv.append("--share-net")
@@ -101,7 +102,8 @@ def bwrap_argv(
         "/dev",
     ]
     argv += ["--size", size, "--tmpfs", SCRATCH]
-    argv += ["--ro-bind-data", str(passwd_fd), "/etc/passwd", "--ro-bind-data", str(group_fd), "/etc/group"]
+    for source, target in ((passwd_fd, "/etc/passwd"), (group_fd, "/etc/group")):
+        argv += ["--ro-bind-data" if isinstance(source, int) else "--ro-bind", str(source), target]
     argv += _mount_binds(grant.mounts)
     argv += ["--chdir", launch.cwd, "--", launch.executable, *args]
     return argv
@@ -127,15 +129,21 @@ def _mount_binds(mounts: tuple[Mount, ...]) -> list[str]:
     return argv
 
 
-def identity_fds() -> tuple[int, int]:
-    """Readable pipes holding the sandbox's ``/etc/passwd`` and ``/etc/group`` (the sandbox user and
-    ``nobody`` only), for bwrap's ``--ro-bind-data``; the caller closes them once bwrap has started."""
+def identity_texts() -> tuple[str, str]:
+    """The sandbox's ``/etc/passwd`` and ``/etc/group``: the sandbox user and ``nobody`` only."""
     uid = SANDBOX_UID
     passwd = (
         f"{SANDBOX_USER}:x:{uid}:{uid}:wasmind sandbox:{SCRATCH}:/bin/sh\n"
         "nobody:x:65534:65534::/:/bin/false\n"
     )
     group = f"{SANDBOX_USER}:x:{uid}:\nnogroup:x:65534:\n"
+    return passwd, group
+
+
+def identity_fds() -> tuple[int, int]:
+    """Readable pipes holding :func:`identity_texts`, for bwrap's ``--ro-bind-data``; the caller closes
+    them once bwrap has started."""
+    passwd, group = identity_texts()
     return _pipe_with(passwd.encode()), _pipe_with(group.encode())
 
 
@@ -193,6 +201,7 @@ __all__ = [
     "RunningCommands",
     "bwrap_argv",
     "identity_fds",
+    "identity_texts",
     "limits_argv",
     "sandbox_status",
 ]

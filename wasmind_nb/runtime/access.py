@@ -4,7 +4,8 @@ Each call builds the caller's policy from its :class:`~wasmind_nb.config.Capabil
 granted that its config did not grant), runs the request through ``host.process`` or ``host.httpclient``,
 and turns a :class:`~wasmind_nb.host.denial.Denial` into the WIT error value after recording it. Actors
 granted ``llm`` may also reach the model's origin, and only their requests to its chat-completions path
-carry the API key.
+carry the API key. Requests to the MCP gateway's origin never reach the network: :class:`McpGateway`
+answers them (``source = { mcp = ... }`` actors reach their server, others get an error).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from wasmind_nb.host.process import CommandOutput, CommandSpec, run_command
 from wasmind_nb.host.running import RunningCommands
 from wasmind_nb.host.sandbox import sandbox_status
 from wasmind_nb.host.transport import Transport
+from wasmind_nb.mcp.gateway import McpGateway, ServerOf
 
 log = logging.getLogger("wasmind_nb.security")
 
@@ -51,6 +53,7 @@ class HostAccess:
         llm_grant_host: str | None = None,
         credential: Credential | None = None,
         unsandboxed: bool = False,
+        mcp_server_of: ServerOf | None = None,
     ) -> None:
         self.transport = transport
         self.working_dir = working_dir
@@ -59,6 +62,12 @@ class HostAccess:
         self.unsandboxed = unsandboxed
         self.commands = RunningCommands()
         self._record = record_denial
+        self.mcp = McpGateway(
+            mcp_server_of or (lambda _name: None),
+            working_dir=working_dir,
+            record_denial=record_denial,
+            unsandboxed=unsandboxed,
+        )
         # the cancellation of every guest call that sent HTTP, with its scope and whether it is granted
         # llm; weak, so a finished call's entry goes away with its context
         self._calls: weakref.WeakKeyDictionary[Cancellation, tuple[str, bool]] = weakref.WeakKeyDictionary()
@@ -86,6 +95,8 @@ class HostAccess:
 
     def send_http(self, caller: CallContext, spec: HttpRequestSpec) -> HttpResponse | RequestError:
         """Send ``spec`` for ``caller`` under its ``http_hosts`` (and, granted ``llm``, the model origin)."""
+        if McpGateway.handles(spec.url):
+            return self.mcp.serve(caller, spec.method, spec.url, spec.body)
         caps = caller.capabilities
         hosts = caps.http_hosts
         if caps.llm and self.llm_grant_host:
@@ -125,6 +136,7 @@ class HostAccess:
         for cancellation in calls:
             cancellation.cancel("the runtime is shutting down")
         self.commands.kill_all()
+        self.mcp.close()
 
 
 __all__ = ["HostAccess"]

@@ -70,6 +70,7 @@ from wasmind_sdk.messages import (
 if TYPE_CHECKING:
     from wasmind_nb.build.loader import LoadedActor
     from wasmind_nb.config import ActorSpec, Config
+    from wasmind_nb.config.specs import McpServer
     from wasmind_nb.host.httpclient import Credential
     from wasmind_nb.host.linker import HostLinker
     from wasmind_nb.host.transport import Transport
@@ -137,11 +138,17 @@ class Runtime:
             llm_grant_host=llm_grant_host,
             credential=credential,
             unsandboxed=config.runtime.unsandboxed_commands,
+            mcp_server_of=self._mcp_server_of,
         )
         if any(spec.capabilities.commands for spec in config.actors.values()):
             problem = self.access.sandbox_problem()
             if problem is not None:
                 security_log.warning("granted commands cannot run here: %s", problem)
+
+    def _mcp_server_of(self, actor_name: str) -> McpServer | None:
+        """The MCP server of ``actor_name`` (``source = { mcp = ... }``), for the host's MCP gateway."""
+        spec = self.config.actors.get(actor_name)
+        return spec.mcp if spec is not None else None
 
     # ------------------------------------------------------------------ bus
     def publish(
@@ -287,6 +294,7 @@ class Runtime:
                     self.lanes.enqueue(actor.lane, Work.DESTROY, actor)
             culprit.lane.actors.pop(culprit.uid, None)
             self.lanes.release_isolated(culprit.lane)
+            self.access.mcp.release(culprit.scope, culprit.name)
             self._emit(AgentEvent("failed", agent.scope, agent.name, agent.parent, agent.actor_names, error))
             self._notify_error(f"Agent '{agent.name}' ({agent.scope}) failed to spawn", error, agent.scope)
             if not agent.ready.done():
@@ -307,6 +315,7 @@ class Runtime:
             self.lanes.drop_queued(actor)
             lane.actors.pop(actor.uid, None)
             self.lanes.release_isolated(lane)
+            self.access.mcp.release(actor.scope, actor.name)
             self._cancel_approvals(actor.scope, actor, f"{actor.name} failed")
             fault = ActorFault(actor.scope, actor.name, error)
             self.faults.append(fault)
@@ -348,6 +357,7 @@ class Runtime:
             actor.handle = None
             lane.actors.pop(actor.uid, None)
             self.lanes.release_isolated(lane)
+            self.access.mcp.release(actor.scope, actor.name)
             agent = self.agents[actor.scope]
             agent.exited_count += 1
             if agent.state == "exiting" and not any(a.live for a in agent.actors):
