@@ -67,8 +67,11 @@ def front_end(chat: dict[str, Any], delta: dict[str, Any]) -> None:
     chat["first"], chat["rev"] = delta["first"], delta["rev"]
 
 
-async def until(view: AgentView, check: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-    for _ in range(3000):
+async def until(view: AgentView, check: Callable[[dict[str, Any]], bool], timeout: float = 120) -> dict:
+    """Wait (on the loop, which delivers the runtime's events) until ``check(view.chat)`` holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
         view.flush()
         if check(view.chat):
             return view.chat
@@ -143,7 +146,7 @@ async def test_input_is_refused_with_a_reason_and_nothing_is_sent(tmp_path: Path
     async with Wasmind(config(tmp_path), working_dir=tmp_path, progress=False, llm=["Hi."]) as mind:
         await mind.wait_idle()
         worker = await mind.spawn_agent(["file_interaction"], "worker")
-        view, _ = make_view(mind)
+        view, sent = make_view(mind)
         view.open_chat("worker")
         assert view.chat["scope"] == worker and view.chat["available"] is False
         assert view.chat["reason"] == "this agent has no assistant (none of its actors is granted llm)"
@@ -171,8 +174,12 @@ async def test_input_is_refused_with_a_reason_and_nothing_is_sent(tmp_path: Path
         assert view.chat["reason"] == "the agent has exited"
         view.open_chat("nobody")
         assert view.chat["scope"] == "" and "no agent named or scoped 'nobody'" in view.chat["error"]
-    view.open_chat(ROOT)
+        view.open_chat(ROOT)
+        assert view.chat["available"] is True
+        sent.clear()
+    view.detach()  # what %wasmind stop does to its views: the pane says why it takes no more input
     assert view.chat["available"] is False and view.chat["reason"] == "the run has stopped"
+    assert [m["available"] for m in sent if m["kind"] == "chat" and "available" in m] == [False]
 
 
 async def test_the_pane_keeps_the_newest_entries_only(

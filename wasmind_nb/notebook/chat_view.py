@@ -268,6 +268,14 @@ class ChatPanel:
             **header,
         }
 
+    def recheck(self) -> None:
+        """Re-check whether the pane takes input (the view stops following a run that stopped, say)."""
+        if self._builder is None:
+            return
+        available, reason = self._availability(self.scope)
+        if (available, reason) != (self._chat["available"], self._chat["reason"]):
+            self._send_header(available=available, reason=reason)
+
     def _send_header(self, **header: Any) -> None:
         if self._builder is None:  # no agent shown: the empty pane is replaced whole
             self._chat = {**self._chat, **header}

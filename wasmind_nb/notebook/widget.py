@@ -32,6 +32,7 @@ from wasmind_nb.notebook.approval_view import ApprovalPanel
 from wasmind_nb.notebook.bus_controls import BusControls
 from wasmind_nb.notebook.chat_view import ChatPanel
 from wasmind_nb.notebook.filters import MessageFilter, message_matches
+from wasmind_nb.notebook.freezing import FreezingDisplay
 from wasmind_nb.notebook.snapshot import render_html, summary_text
 from wasmind_nb.runtime.events import ROOT_SCOPE, ActorFault, AgentEvent, Envelope, RuntimeEvent
 from wasmind_nb.usage import RESPONSE_TYPE, Pricing, response_tokens
@@ -448,6 +449,8 @@ class AgentView(anywidget.AnyWidget):
         self._loop = loop
         self._source: AgentSource | None = None
         self._unsubscribe: Callable[[], None] | None = None
+        self._unwatch_stop: Callable[[], None] | None = None
+        self._outputs = FreezingDisplay()  # this view's outputs, replaced by its snapshot at the stop
         self._pending: list[RuntimeEvent] = []
         self._throttle = Throttle(self.flush, 1.0 / max_fps, lambda: self._loop or _running_loop())
         self._state = ViewState(**self._options)
@@ -467,8 +470,11 @@ class AgentView(anywidget.AnyWidget):
     def attach(self, source: AgentSource) -> None:
         """Shows ``source``: its current state at once (a full state sync), then its changes as deltas."""
         self.detach()
+        self._unwatch()
         self._source = source
         self._pending = []
+        when_stopped = getattr(source, "when_stopped", None)  # a Wasmind: freeze the outputs at its stop
+        self._unwatch_stop = when_stopped(self.freeze) if callable(when_stopped) else None
         # Subscribe before reading the history so nothing falls between the two; what the first batches
         # repeat is dropped (envelopes by seq) or harmless (agent events are upserts, in order).
         self._unsubscribe = source.observe(self._on_events)
@@ -489,12 +495,19 @@ class AgentView(anywidget.AnyWidget):
             self._unsubscribe()
             self._unsubscribe = None
         self.flush()
+        self._chat.recheck()  # a stopped run takes no more input
 
     def close(self) -> None:
         if hasattr(self, "_throttle"):  # ipywidgets may close a widget whose __init__ failed
             self.detach()
+            self._unwatch()
             self._source = None
         super().close()
+
+    def _unwatch(self) -> None:
+        if self._unwatch_stop is not None:
+            self._unwatch_stop()
+            self._unwatch_stop = None
 
     def _on_events(self, events: list[RuntimeEvent]) -> None:
         try:
@@ -665,6 +678,18 @@ class AgentView(anywidget.AnyWidget):
         data["text/plain"] = self.summary()
         data["text/html"] = self.snapshot_html()
         return data, metadata
+
+    def _ipython_display_(self) -> None:
+        bundle = self._repr_mimebundle_()
+        if bundle is not None:
+            self._outputs.show(*bundle)
+
+    def freeze(self) -> None:
+        """Replace every output of this view by plain output: its text as shown and the final snapshot as
+        HTML (see ``notebook/freezing.py``), so the saved notebook and an exported page show the snapshot
+        without a kernel. Called when the Wasmind it follows stops."""
+        self.flush()
+        self._outputs.freeze(text_html=self.snapshot_html())
 
     def __repr__(self) -> str:
         return summary_text(self.agents, self._state.dropped + len(self.messages))
