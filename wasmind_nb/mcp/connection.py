@@ -32,6 +32,7 @@ Transport = Callable[[Any], AbstractAsyncContextManager[Any]]
 #: How long closing a session may take (the SDK closes a stdio server's stdin, then kills it after 2 s).
 CLOSE_TIMEOUT_S = 10.0
 STDERR_TAIL_BYTES = 2_000
+STDERR_TAIL_LINES = 5
 CLIENT_INFO = mcp_types.Implementation(name="wasmind-nb", version=importlib.metadata.version("wasmind-nb"))
 
 
@@ -224,9 +225,10 @@ class McpConnection:
             raise McpFailure(self._why(f"failed {what}: {_describe(err)}")) from None
 
     def _why(self, what: str) -> str:
+        """One line: the server, what went wrong, and the last lines of its stderr (joined by `` | ``)."""
         message = f"MCP server {self.label} {what}"
-        tail = self.stderr_tail()
-        return f"{message}; its stderr ends with:\n{tail}" if tail else message
+        tail = " | ".join(line.strip() for line in self.stderr_tail().splitlines()[-STDERR_TAIL_LINES:])
+        return f"{message} (its stderr ends with: {tail})" if tail else message
 
 
 def _describe(err: BaseException) -> str:
