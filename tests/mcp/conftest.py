@@ -25,9 +25,8 @@ from wasmind_nb.config import Config
 from wasmind_nb.host.sandbox import sandbox_status
 
 SERVERS = Path(__file__).parent / "servers"
-FILESYSTEM_SERVER = (
-    SERVERS / "node_modules" / "@modelcontextprotocol" / "server-filesystem" / "dist" / "index.js"
-)
+FILESYSTEM_PACKAGE = Path("node_modules") / "@modelcontextprotocol" / "server-filesystem"
+FILESYSTEM_SERVER = SERVERS / FILESYSTEM_PACKAGE / "dist" / "index.js"
 ROOT_SCOPE = "000000"
 
 
