@@ -14,13 +14,20 @@ ACTOR_NAMES = ["a", "b", "c", "d", "e"]
 
 
 def bench_config(
-    instances: str, actors: list[str] = ACTOR_NAMES, starting: list[str] | None = None
+    instances: str,
+    actors: list[str] = ACTOR_NAMES,
+    starting: list[str] | None = None,
+    python_build: str = "shared",
 ) -> Config:
-    """Five logical actors (one component) so an agent of all five is five Python actors."""
+    """Five logical actors (one component) so an agent of all five is five Python actors.
+
+    ``python_build="standalone"`` runs them as a per-actor componentize-py build (the route before the
+    shared interpreter), for side-by-side numbers."""
     lines = [
         f"starting_actors = {starting or []!r}".replace("'", '"'),
         "[runtime]",
         f'instances = "{instances}"',
+        f'python_build = "{python_build}"',
         "max_agents = 100000",  # the benchmarks spawn up to 10,000 agents; the default bound is 1,000
     ]
     for name in actors:

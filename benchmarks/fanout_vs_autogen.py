@@ -1,12 +1,13 @@
 """Fan-out throughput, side by side with autogen-core's SingleThreadedAgentRuntime.
 
-    python benchmarks/fanout_vs_autogen.py [--receivers N] [--messages M]
+    python benchmarks/fanout_vs_autogen.py [--receivers N] [--messages M] [--standalone]
 
 The same workload in both: N receiving agents, each one handler that counts a broadcast message; the
 host publishes M messages; we time until every delivery was handled (N x M handler calls). wasmind-nb's
 handlers run inside WebAssembly components (a Python interpreter compiled to wasm, sandboxed) on worker
 threads; autogen-core's run as plain Python coroutines on one asyncio loop. Printed: deliveries per
-second and the ratio (target in DESIGN.md: >= 1.0x autogen-core).
+second and the ratio (target in DESIGN.md: >= 1.0x autogen-core). ``--standalone`` adds rows for
+per-actor componentize-py builds, interleaved with the shared interpreter's.
 """
 
 from __future__ import annotations
@@ -29,8 +30,11 @@ from common import bench_config, timed
 from wasmind_nb import Wasmind
 
 
-async def wasmind_fanout(receivers: int, messages: int, instances: str) -> float:
-    async with Wasmind(bench_config(instances, actors=["a"]), progress=False) as mind:
+async def wasmind_fanout(
+    receivers: int, messages: int, instances: str, python_build: str = "shared"
+) -> float:
+    config = bench_config(instances, actors=["a"], python_build=python_build)
+    async with Wasmind(config, progress=False) as mind:
         for i in range(receivers):
             await mind.spawn_agent(["a"], name=f"r{i}")
         await mind.wait_idle()
@@ -80,23 +84,27 @@ def main() -> None:
     parser.add_argument("--receivers", type=int, default=100)
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians are printed")
+    parser.add_argument("--standalone", action="store_true", help="also per-actor builds, side by side")
     args = parser.parse_args()
     n, m = args.receivers, args.messages
-    rates: dict[str, list[float]] = {
-        "autogen-core (1 loop)": [],
-        "wasmind-nb isolated": [],
-        "wasmind-nb pooled": [],
-    }
+    builds = ["shared", "standalone"] if args.standalone else ["shared"]
+    rates: dict[str, list[float]] = {"autogen-core (1 loop)": []}
+    for build in builds:
+        suffix = "" if build == "shared" else " (standalone)"
+        for mode in ("isolated", "pooled"):
+            rates[f"wasmind-nb {mode}{suffix}"] = []
     for _ in range(args.rounds):  # interleaved, so a noisy moment hurts every runtime alike
         rates["autogen-core (1 loop)"].append(asyncio.run(autogen_fanout(n, m)))
-        rates["wasmind-nb isolated"].append(asyncio.run(wasmind_fanout(n, m, "isolated")))
-        rates["wasmind-nb pooled"].append(asyncio.run(wasmind_fanout(n, m, "pooled")))
+        for build in builds:
+            suffix = "" if build == "shared" else " (standalone)"
+            for mode in ("isolated", "pooled"):
+                rates[f"wasmind-nb {mode}{suffix}"].append(asyncio.run(wasmind_fanout(n, m, mode, build)))
     base = statistics.median(rates["autogen-core (1 loop)"])
     print(f"fan-out: {n} receivers x {m} messages = {n * m} deliveries, median of {args.rounds} rounds")
-    print(f"{'runtime':<24} {'deliveries/s':>13} {'vs autogen-core':>16}")
+    print(f"{'runtime':<37} {'deliveries/s':>13} {'vs autogen-core':>16}")
     for name, values in rates.items():
         rate = statistics.median(values)
-        print(f"{name:<24} {rate:>13,.0f} {rate / base:>15.2f}x")
+        print(f"{name:<37} {rate:>13,.0f} {rate / base:>15.2f}x")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """Spawn rate (agents/s) and resident memory per agent, isolated vs pooled, agents of 5 Python actors.
 
-    python benchmarks/spawn_memory.py [--pooled N] [--isolated N]
+    python benchmarks/spawn_memory.py [--pooled N] [--isolated N] [--standalone]
+
+``--standalone`` runs the actors as per-actor componentize-py builds instead of the shared interpreter.
 
 Targets (DESIGN.md): >= 500 agents/s pooled, >= 100 agents/s isolated; 10,000 live agents pooled.
 Upstream recompiles the component on every spawn; here a spawn never compiles.
@@ -17,8 +19,10 @@ from common import ACTOR_NAMES, bench_config, rss_bytes, timed
 from wasmind_nb import Wasmind
 
 
-async def measure(instances: str, agents: int, batch: int = 50) -> dict[str, float]:
-    async with Wasmind(bench_config(instances), progress=False) as mind:
+async def measure(
+    instances: str, agents: int, batch: int = 50, python_build: str = "shared"
+) -> dict[str, float]:
+    async with Wasmind(bench_config(instances, python_build=python_build), progress=False) as mind:
         await mind.wait_idle()
         gc.collect()
         before = rss_bytes()
@@ -46,10 +50,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pooled", type=int, default=10_000)
     parser.add_argument("--isolated", type=int, default=200)
+    parser.add_argument(
+        "--standalone", action="store_true", help="per-actor builds, not the shared interpreter"
+    )
     args = parser.parse_args()
+    build = "standalone" if args.standalone else "shared"
+    print(f"python_build = {build}")
     print(f"{'mode':<9} {'agents':>7} {'seconds':>8} {'agents/s':>9} {'KiB/agent':>10} {'RSS MiB':>8}")
     for mode, count in (("isolated", args.isolated), ("pooled", args.pooled)):
-        r = asyncio.run(measure(mode, count))
+        if count == 0:
+            continue
+        r = asyncio.run(measure(mode, count, python_build=build))
         print(
             f"{mode:<9} {r['agents']:>7} {r['seconds']:>8.2f} {r['agents_per_s']:>9.0f} "
             f"{r['rss_per_agent_kib']:>10.0f} {r['rss_total_mib']:>8.0f}"

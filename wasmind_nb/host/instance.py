@@ -85,8 +85,13 @@ _stderr_dir_lock = threading.Lock()
 _stderr_dir: tempfile.TemporaryDirectory[str] | None = None
 
 
+#: A memory-backed folder for the per-store files when it has room for several payloads at the limit.
+RAM_DIR = "/dev/shm"
+RAM_DIR_MIN_FREE = 1 << 30
+
+
 def _stderr_directory() -> str:
-    """One private directory per process for the stderr files of its stores.
+    """One private directory per process for the stderr files and bulk folders of its stores.
 
     Each store keeps its file open, so the first call also raises the soft limit on open files to the
     hard one (1,024 by default on many systems would cap isolated mode at ~1,000 actors)."""
@@ -94,8 +99,32 @@ def _stderr_directory() -> str:
     with _stderr_dir_lock:
         if _stderr_dir is None:
             _raise_open_file_limit()
-            _stderr_dir = tempfile.TemporaryDirectory(prefix="wasmind-guest-")
+            parent = scratch_parent()
+            try:
+                _stderr_dir = tempfile.TemporaryDirectory(prefix="wasmind-guest-", dir=parent)
+            except OSError:
+                if parent is None:
+                    raise
+                _stderr_dir = tempfile.TemporaryDirectory(prefix="wasmind-guest-")
         return _stderr_dir.name
+
+
+def scratch_parent() -> str | None:
+    """Where the per-store files go: :data:`RAM_DIR` if it has :data:`RAM_DIR_MIN_FREE` bytes free and
+    ``$TMPDIR`` is not set, else ``None`` (the default temporary folder).
+
+    Every spawn of an isolated actor creates a file and a folder; on a disk file system that was measured
+    at about 1 ms per store (inode allocation), on a memory-backed one at 16 us. The files are a guest's
+    stderr tail and bulk payloads that live for one call, so memory is where they would be anyway."""
+    if os.environ.get("TMPDIR"):
+        return None  # the user chose where temporary files go
+    try:
+        stat = os.statvfs(RAM_DIR)
+    except OSError:
+        return None
+    if stat.f_bavail * stat.f_frsize < RAM_DIR_MIN_FREE or not os.access(RAM_DIR, os.W_OK | os.X_OK):
+        return None
+    return RAM_DIR
 
 
 def _raise_open_file_limit() -> None:
