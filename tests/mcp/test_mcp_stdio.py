@@ -4,6 +4,8 @@ run in the command sandbox: tools, results, the sandbox's view, and every way a 
 from __future__ import annotations
 
 import json
+import os
+import sysconfig
 import uuid
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 from tests.actors_builtin.tools_helpers import call, tools_offered
 from tests.mcp.conftest import (
     ROOT_SCOPE,
+    SERVERS,
     mcp_config,
     mind,
     needs_sandbox,
@@ -112,10 +115,15 @@ async def test_a_server_with_no_tools_is_a_fault(tmp_path: Path) -> None:
         assert "lists no tools" in m.faults[0].error and SERVER in m.faults[0].error
 
 
-async def test_a_tools_key_naming_a_missing_tool_is_a_fault(tmp_path: Path) -> None:
-    async with mind(mcp_config({"tools": tools_actor(tmp_path, tools=["echo", "nope"])}), tmp_path) as m:
+async def test_a_tools_key_naming_a_missing_tool_is_a_fault_and_its_server_is_stopped(tmp_path: Path) -> None:
+    token = uuid.uuid4().hex
+    config = mcp_config({"tools": tools_actor(tmp_path, "tools", token, tools=["echo", "nope"])})
+    async with mind(config, tmp_path) as m:
         await m.wait_idle()
         assert "does not offer nope (named in source.mcp.tools)" in m.faults[0].error
+        # the server was running when the actor failed: failing ends its session
+        assert wait_until_gone(token) == []
+        assert m.runtime.access.mcp.running() == 0
 
 
 async def test_a_program_that_does_not_exist_is_a_fault(tmp_path: Path) -> None:
@@ -197,3 +205,30 @@ async def test_the_server_is_stopped_when_its_agent_exits_and_at_shutdown(tmp_pa
         assert m.runtime.access.mcp.running() == 1
         assert not (await call(m, ROOT_SCOPE, "echo", {"text": "b lives"})).failed
     assert wait_until_gone(second) == []
+
+
+@pytest.mark.parametrize("instance", ["isolated", "pooled"])
+async def test_each_agent_has_its_own_server_in_either_instance_mode(tmp_path: Path, instance: str) -> None:
+    table = {**tools_actor(tmp_path), "instance": instance}
+    async with mind(mcp_config({"tools": table}), tmp_path) as m:
+        scopes = [ROOT_SCOPE, *[await m.spawn_agent(["tools"], name=f"a{n}") for n in range(2)]]
+        outcomes = [await call(m, scope, "echo", {"text": scope}) for scope in scopes]
+        assert m.runtime.access.mcp.running() == 3
+        assert m.faults == []
+    assert [o.content for o in outcomes] == [f"echo: {scope}" for scope in scopes]
+
+
+async def test_unsandboxed_a_server_runs_on_the_host_with_a_cleared_environment(
+    tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("WASMIND_TEST_HOST_SECRET", "s3cret-of-the-host")
+    server = python_server("py_server.py")
+    server["args"] = [str(SERVERS / "py_server.py")]
+    server["env"] = {"PYTHONPATH": sysconfig.get_paths()["purelib"]}
+    table = {"mcp": server, "capabilities": {"fs": python_grants()}}
+    config = mcp_config({"tools": table}, runtime={"unsandboxed_commands": True})
+    async with mind(config, tmp_path) as m:
+        env = json.loads((await call(m, ROOT_SCOPE, "environment", {})).content)
+        assert m.faults == []
+    assert "WASMIND_TEST_HOST_SECRET" not in env
+    assert env["HOME"] != os.environ.get("HOME") and env["PATH"] == "/usr/local/bin:/usr/bin:/bin"
