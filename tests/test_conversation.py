@@ -200,6 +200,7 @@ def test_calls_and_statuses_read_as_one_line() -> None:
     assert call_text("f", "not json") == "f(not json)" and call_text("g", {}) == "g()"
     assert status_text({"Wait": {"reason": "WaitingForUserInput"}}) == "waiting for user input"
     assert status_text({"Wait": {"reason": {"WaitingForTools": {}}}}) == "waiting for tools"
+    assert status_text({"Wait": {"reason": "WaitingForLiteLLM"}}) == "waiting for lite llm"
     assert status_text({"Wait": {"reason": "CompactingConversation"}}) == "waiting (CompactingConversation)"
     assert status_text({"Done": {"result": {"Err": "boom"}}}) == "failed: boom"
     assert status_text({"Processing": {"request_id": "r"}}) == "processing"

@@ -12,6 +12,7 @@ bus order; a result is attached to its call, so a call and its result read toget
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -40,6 +41,7 @@ TOOL_STATUS = "wasmind.common.tools.ToolCallStatusUpdate"
 NOTIFICATION = "wasmind.common.ui.UserNotification"
 HOST_SENDERS = ("wasmind__context", "wasmind__coordinator")
 _ARG_WIDTH = 40
+_WORD_START = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 #: The message types a conversation reads (anything else is skipped without being parsed).
 TYPES = frozenset(
@@ -211,7 +213,7 @@ def status_text(status: Any) -> str:
     if kind == "Wait":
         reason, _ = _variant(body.get("reason") if isinstance(body, dict) else None)
         words = reason.removeprefix("WaitingFor").removeprefix("Waiting")
-        spaced = "".join(f" {c.lower()}" if c.isupper() else c for c in words).strip()
+        spaced = _WORD_START.sub(" ", words).lower().strip()  # WaitingForLiteLLM: "lite llm"
         return f"waiting for {spaced}" if reason.startswith("WaitingFor") else f"waiting ({reason})"
     if kind == "Done":
         outcome, result = _variant(body.get("result") if isinstance(body, dict) else None)

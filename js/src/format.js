@@ -14,7 +14,8 @@ export const A_FAULTS = 7;
 export const A_USAGE = 8;
 export const A_FAILED = 9;
 
-/** Message row: [seq, id, type, actor, scope, target, text, size, flags] */
+/** Message row: [seq, id, type, actor, scope, target, text, size, flags, summary]: text is the start of
+ * the payload (what the search box searches), summary its one-line reading ("" for other types). */
 export const M_SEQ = 0;
 export const M_ID = 1;
 export const M_TYPE = 2;
@@ -24,6 +25,7 @@ export const M_TARGET = 5;
 export const M_TEXT = 6;
 export const M_SIZE = 7;
 export const M_FLAGS = 8;
+export const M_SUMMARY = 9;
 
 /** Message flag bits. */
 export const FLAG_CUT = 1; // text is a prefix of the payload

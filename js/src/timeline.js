@@ -1,6 +1,18 @@
 // The message timeline: a virtualised list. Only the rows in view exist in the DOM (a fixed pool that is
 // re-filled on scroll), so 100,000 messages scroll as smoothly as 100.
-import { FLAG_REPLAY, M_ACTOR, M_SCOPE, M_SEQ, M_TEXT, M_TYPE, M_FLAGS, agentLabel, h, shortType } from "./format.js";
+import {
+  FLAG_REPLAY,
+  M_ACTOR,
+  M_FLAGS,
+  M_SCOPE,
+  M_SEQ,
+  M_SUMMARY,
+  M_TEXT,
+  M_TYPE,
+  agentLabel,
+  h,
+  shortType,
+} from "./format.js";
 import { isEmptyFilter, makeFilter, matches, sameFilter } from "./filters.js";
 
 export const ROW = 22; // px per row (keep in sync with .wm-row in widget.css)
@@ -20,7 +32,7 @@ export class Timeline {
     this.raf = 0;
     this.el = h("div", "wm-timeline");
     const head = h("div", "wm-row wm-head");
-    for (const label of ["#", "agent", "actor", "type", "payload"]) head.append(h("span", "", label));
+    for (const label of ["#", "agent", "actor", "type", "message"]) head.append(h("span", "", label));
     this.scroller = h("div", "wm-tl-scroll");
     this.spacer = h("div", "wm-tl-spacer");
     this.layer = h("div", "wm-tl-rows");
@@ -213,7 +225,10 @@ export class Timeline {
     actor.textContent = msg[M_ACTOR];
     type.textContent = shortType(msg[M_TYPE]);
     type.title = msg[M_TYPE];
-    text.textContent = msg[M_TEXT].slice(0, PREVIEW);
+    const summary = msg[M_SUMMARY];
+    text.textContent = summary || msg[M_TEXT].slice(0, PREVIEW);
+    text.title = summary || "";
+    text.classList.toggle("wm-raw", !summary);
     row.el.classList.toggle("wm-replay", (msg[M_FLAGS] & FLAG_REPLAY) !== 0);
   }
 }

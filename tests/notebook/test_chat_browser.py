@@ -142,6 +142,14 @@ def test_chat_with_an_agent_and_interrupt_it(lab: Lab, chromium: Any) -> None:  
         assert box.input_value() == ""
         assert chat.locator(".wm-msg-user .wm-msg-text").first.inner_text() == "What does greeting.py do?"
         assert chat.locator(".wm-msg-user .wm-msg-head").first.inner_text() == "you"
+        # The timeline reads the same messages as one line each (issue 12, item 6).
+        rows = page.locator(".wasmind-agent-view .wm-tl-rows .wm-row:not([hidden]) > span:nth-child(5)")
+        rows.filter(has_text='reply "It prints hi."').first.wait_for()  # in view: the newest rows
+        summaries = page.evaluate(
+            "() => document.querySelector('.wasmind-agent-view').wasmind.timeline.store.messages.map(m => m[9])"
+        )
+        assert 'user -> root: "What does greeting.py do?"' in summaries
+        assert "tool ok: read_file greeting.py (lines 1-1 of 1)" in summaries
 
         # The tool call is collapsed, with its one-line form; expanding it shows the arguments and result.
         call = chat.locator("details.wm-call[data-call=c1]")

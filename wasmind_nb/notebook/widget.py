@@ -10,7 +10,8 @@ Rows (positions are shared with ``js/src/format.js``):
 
 - agent: ``[scope, name, parent, state, status, detail, actors, faults, usage, failed]``, ``usage`` being
   ``[calls, prompt_tokens, completion_tokens, cost or None]`` and ``failed`` how many actors failed
-- message: ``[seq, id, type, actor, scope, target, text, size, flags]``
+- message: ``[seq, id, type, actor, scope, target, text, size, flags, summary]``, ``text`` the start of
+  the payload (what the page searches), ``summary`` its one line (``notebook/summaries.py``, or ``""``)
 - fault: ``[scope, actor, error, restarted]``
 """
 
@@ -34,6 +35,7 @@ from wasmind_nb.notebook.chat_view import ChatPanel
 from wasmind_nb.notebook.filters import MessageFilter, message_matches
 from wasmind_nb.notebook.freezing import FreezingDisplay
 from wasmind_nb.notebook.snapshot import render_html, summary_text
+from wasmind_nb.notebook.summaries import message_summary
 from wasmind_nb.runtime.events import ROOT_SCOPE, ActorFault, AgentEvent, Envelope, RuntimeEvent
 from wasmind_nb.usage import RESPONSE_TYPE, Pricing, response_tokens
 
@@ -57,7 +59,7 @@ FLAG_REPLAY = 2
 
 # Agent and message row positions.
 A_SCOPE, A_NAME, A_PARENT, A_STATE, A_STATUS, A_DETAIL, A_ACTORS, A_FAULTS, A_USAGE, A_FAILED = range(10)
-M_SEQ, M_ID, M_TYPE, M_ACTOR, M_SCOPE, M_TARGET, M_TEXT, M_SIZE, M_FLAGS = range(9)
+M_SEQ, M_ID, M_TYPE, M_ACTOR, M_SCOPE, M_TARGET, M_TEXT, M_SIZE, M_FLAGS, M_SUMMARY = range(10)
 
 Callback = Callable[[list[RuntimeEvent]], None]
 
@@ -104,6 +106,7 @@ class MessageRow(NamedTuple):
     text: str
     size: int
     flags: int
+    summary: str = ""
 
 
 def status_of(payload: object) -> tuple[str, str]:
@@ -204,6 +207,11 @@ class ViewState:
             return frozenset()
         lower = text.lower()
         return frozenset([text, *(row[A_SCOPE] for row in self.agents if row[A_NAME].lower() == lower)])
+
+    def name_of(self, scope: str) -> str:
+        """An agent's name as the view knows it, else its scope."""
+        i = self.index.get(scope)
+        return (self.agents[i][A_NAME] if i is not None else "") or scope
 
     def apply(self, events: Iterable[RuntimeEvent]) -> None:
         """Applies events to the rows, recording what changed for the next delta."""
@@ -320,6 +328,7 @@ class ViewState:
         cut = len(payload) > self.payload_preview
         text = payload[: self.payload_preview].decode("utf-8", errors="replace")
         flags = (FLAG_CUT if cut else 0) | (FLAG_REPLAY if env.replay else 0)
+        summary = message_summary(env.message_type, payload, env.from_actor_id, env.from_scope, self.name_of)
         self.messages.append(
             [
                 env.seq,
@@ -331,6 +340,7 @@ class ViewState:
                 text,
                 len(payload),
                 flags,
+                summary,
             ]
         )
         self._new_messages += 1
@@ -451,6 +461,7 @@ class AgentView(anywidget.AnyWidget):
         self._unsubscribe: Callable[[], None] | None = None
         self._unwatch_stop: Callable[[], None] | None = None
         self._outputs = FreezingDisplay()  # this view's outputs, replaced by its snapshot at the stop
+        self._html: Callable[[], str] = self.snapshot_html
         self._pending: list[RuntimeEvent] = []
         self._throttle = Throttle(self.flush, 1.0 / max_fps, lambda: self._loop or _running_loop())
         self._state = ViewState(**self._options)
@@ -680,16 +691,28 @@ class AgentView(anywidget.AnyWidget):
         return data, metadata
 
     def _ipython_display_(self) -> None:
+        self.show()
+
+    def show(self, text: str | None = None, html: Callable[[], str] | None = None) -> None:
+        """Display the view (what ``display(view)`` does): ``text`` replaces its ``text/plain``, ``html()``
+        makes its ``text/html`` now and when it freezes (default: :meth:`snapshot_html`)."""
         bundle = self._repr_mimebundle_()
-        if bundle is not None:
-            self._outputs.show(*bundle)
+        if bundle is None:
+            return
+        data, metadata = bundle
+        if html is not None:
+            self._html = html
+        data["text/html"] = self._html()
+        if text is not None:
+            data["text/plain"] = text
+        self._outputs.show(data, metadata)
 
     def freeze(self) -> None:
         """Replace every output of this view by plain output: its text as shown and the final snapshot as
         HTML (see ``notebook/freezing.py``), so the saved notebook and an exported page show the snapshot
         without a kernel. Called when the Wasmind it follows stops."""
         self.flush()
-        self._outputs.freeze(text_html=self.snapshot_html())
+        self._outputs.freeze(text_html=self._html())
 
     def __repr__(self) -> str:
         return summary_text(self.agents, self._state.dropped + len(self.messages))
