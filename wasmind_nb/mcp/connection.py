@@ -164,6 +164,8 @@ class McpConnection:
             await asyncio.wait_for(asyncio.shield(ready), self.start_timeout_s)
         except TimeoutError:
             await self._close()
+            if ready.done() and not ready.cancelled():
+                ready.exception()  # a failure after the timeout: retrieved, the timeout is reported
             raise
         except Exception as err:
             await self._close()
@@ -184,21 +186,26 @@ class McpConnection:
                 await self._stop.wait()
         except BaseException as err:  # the SDK raises exception groups of its tasks' errors
             self._failure = _describe(err)
-            if not ready.done():
-                ready.set_exception(err if isinstance(err, Exception) else McpFailure(self._failure))
+            if not ready.done() and isinstance(err, Exception):
+                ready.set_exception(err)
+            elif not ready.done():
+                ready.cancel()
             if not isinstance(err, Exception):
                 raise
         finally:
             self._client = None
 
     async def _close(self) -> None:
-        if self._stop is not None:
+        """Leave the session (a handshake still under way is cancelled); the SDK then stops the server."""
+        runner = self._runner
+        if runner is None:
+            return
+        if self._client is None:
+            runner.cancel()
+        elif self._stop is not None:
             self._stop.set()
-        if self._runner is not None:
-            try:
-                await asyncio.wait_for(self._runner, CLOSE_TIMEOUT_S - 1)
-            except (TimeoutError, Exception):
-                self._runner.cancel()
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError, Exception):
+            await asyncio.wait_for(runner, CLOSE_TIMEOUT_S - 1)
 
     async def _session_call(self, name: str, arguments: dict[str, Any]) -> mcp_types.CallToolResult:
         return await self._session().call_tool(name, arguments)
