@@ -7,6 +7,7 @@ top-level ``await``). Guest code runs on worker threads, so the loop stays free 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ from wasmind_nb.usage import Pricing, Usage, UsageLedger, UsageRow, total
 from wasmind_sdk.host import encode_payload
 from wasmind_sdk.llm_types import UserMessage
 from wasmind_sdk.messages import AddMessage, Exit, encode
+
+log = logging.getLogger("wasmind_nb")
 
 BASE_URL_UPDATE = "wasmind.common.litellm.BaseUrlUpdate"
 _MIN_CLOSE_S = 0.5  # what shutdown leaves the threads to finish their current call, even past its timeout
@@ -122,6 +125,7 @@ class Wasmind(SteppingMixin, ApprovingMixin):
         self._runtime: Runtime | None = None
         self._engine = shared_engine()
         self._stopped = False
+        self._stop_watchers: list[Callable[[], None]] = []
         self._ticker_held = False
         self._ledger = UsageLedger()
         self._pricing: tuple[Config, Pricing] | None = None
@@ -207,6 +211,23 @@ class Wasmind(SteppingMixin, ApprovingMixin):
             self._engine.release_ticker()
         if self.llm is not None:
             self.llm.close()
+        await asyncio.sleep(0)  # the observers' last batches (queued by the threads) go first
+        for watcher in list(self._stop_watchers):
+            try:
+                watcher()
+            except Exception:  # a watcher must never break the shutdown
+                log.exception("a stop watcher failed")
+
+    def when_stopped(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback()`` on the loop once this Wasmind has stopped (after the last observer batch);
+        returns a function that removes it. Views freeze their outputs this way."""
+        self._stop_watchers.append(callback)
+
+        def remove() -> None:
+            if callback in self._stop_watchers:
+                self._stop_watchers.remove(callback)
+
+        return remove
 
     async def __aenter__(self) -> Wasmind:
         await self.start()

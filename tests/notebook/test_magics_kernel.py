@@ -92,7 +92,7 @@ class Kernel:
                 continue
             if kind.startswith("comm_"):
                 owner.comms.append({"msg_type": kind, **content})
-            if kind in ("stream", "display_data", "execute_result", "error"):
+            if kind in ("stream", "display_data", "update_display_data", "execute_result", "error"):
                 owner.outputs.append({"msg_type": kind, **content})
                 if owner is cell and on_output is not None:
                     on_output(owner.outputs[-1])
@@ -162,11 +162,14 @@ def test_a_waiting_cell_shows_a_live_line_then_only_its_summary(kernel: Kernel) 
     kernel.ok("%wasmind start wasmind.toml")
     kernel.ok("%wasmind spawn probe --name p")
     cell = kernel.ok(f"{sleep_in_probe(2)}\n%wasmind wait")
-    # Saved output: the line's first state (the same however long the wait took), then the summary.
+    # Saved output: the line as an empty text (the same however long the wait took), then the summary;
+    # when the wait ends the output loses its widget, so nothing is left to fail without a kernel.
     (line,) = [o for o in cell.outputs if o["msg_type"] == "display_data"]
     assert "application/vnd.jupyter.widget-view+json" in line["data"]
-    assert line["data"]["text/plain"].startswith("Waiting")
-    assert "running" not in line["data"]["text/plain"]
+    assert line["data"]["text/plain"] == ""
+    (frozen,) = [o for o in cell.outputs if o["msg_type"] == "update_display_data"]
+    assert frozen["transient"]["display_id"] == line["transient"]["display_id"]
+    assert frozen["data"] == {"text/plain": ""}
     assert cell.stdout.startswith("idle: 2 live agents, ")
     # Live: widget updates say what runs; the line is closed when the wait ends.
     updates = [c["data"].get("state", {}) for c in cell.comms if c["msg_type"] == "comm_msg"]
@@ -193,6 +196,37 @@ def test_output_lands_in_the_cell_that_ran_the_magic(kernel: Kernel) -> None:
     (view,) = graph.outputs
     assert "application/vnd.jupyter.widget-view+json" in view["data"]
     assert re.fullmatch(r"AgentView: 2 agents, \d+ messages", view["data"]["text/plain"])
+
+
+def test_at_the_stop_every_widget_output_becomes_plain_output(kernel: Kernel) -> None:
+    """What makes a saved notebook readable without its kernel (notebook/freezing.py)."""
+    WIDGET = "application/vnd.jupyter.widget-view+json"
+    start = kernel.ok("%wasmind start wasmind.toml")
+    (bar,) = [
+        o for o in start.outputs if o["msg_type"] == "display_data" and "Loading" in o["data"]["text/plain"]
+    ]
+    (bar_frozen,) = [
+        o
+        for o in start.outputs
+        if o["msg_type"] == "update_display_data"
+        and o["transient"]["display_id"] == bar["transient"]["display_id"]
+    ]
+    assert WIDGET in bar["data"] and WIDGET not in bar_frozen["data"]
+    assert re.match(r"Loading actors: 100%\|.*\| 2/2 ", bar_frozen["data"]["text/plain"]), bar_frozen
+    kernel.ok("await mind.broadcast('demo.Ping', {})\n%wasmind wait")
+    graph = kernel.ok("%wasmind graph")
+    (view,) = graph.outputs
+    shown = view["data"]["text/plain"]
+    kernel.ok("await mind.broadcast('demo.Ping', {})\n%wasmind wait")
+    stop = kernel.ok("%wasmind stop")
+    (frozen,) = [o for o in stop.outputs if o["msg_type"] == "update_display_data"]
+    assert frozen["transient"]["display_id"] == view["transient"]["display_id"]
+    assert WIDGET not in frozen["data"]
+    assert frozen["data"]["text/plain"] == shown  # the text keeps what it said when shown
+    assert 'class="wasmind-agent-view-snapshot"' in frozen["data"]["text/html"]
+    total = int(kernel.ok("print(len(mind.messages))").stdout)
+    assert f"AgentView: 1 agent, {total} messages" in frozen["data"]["text/html"]  # the final state
+    assert total > int(re.search(r"(\d+) messages", shown).group(1))
 
 
 def test_interrupt_cancels_a_wait_and_the_wasmind_stays_usable(kernel: Kernel) -> None:

@@ -77,6 +77,8 @@ def test_sanitizer_hides_scope_ids_but_keeps_the_root_and_the_words() -> None:
         "<td><code>SCOPE</code></td><code>000000</code>"
     )
     bar = "Loading actors:   0%|          | 0/2 [00:00<?, ?actor/s]"
-    assert sanitize(bar) == "Loading actors:   0%|          | 0/2 [TIME]"
+    assert sanitize(bar) == "Loading actors: N%|BAR| N/2 [TIME]"
+    done = "Loading actors: 100%|##########| 2/2 [00:00<00:00, 20.06actor/s, echo]"  # frozen at the end
+    assert sanitize(done) == sanitize(bar)
     prose = "worker  answers\nThe scope of an agent\nstatus  of  it"  # only the table row is a scope
     assert sanitize(prose) == "worker  answers\nThe scope of an agent\nSCOPE  of  it"

@@ -3,9 +3,10 @@
 ``%wasmind wait`` and ``%wasmind start`` can take a while (a model answering, agents starting). While they
 wait, a one-line tqdm display (a widget in a notebook, a line on stderr in a terminal) shows, twice a
 second, what runs and how much is queued; when the wait ends the line is removed and the cell prints its
-usual summary. Only the line's first state ("waiting") is part of the cell's saved output, and its
-updates are widget messages that nbval ignores, so a notebook's outputs stay the same however long a
-wait took.
+usual summary. In a notebook the line's output has an empty ``text/plain`` and, once the wait ends, no
+widget any more (``notebook/freezing.py``): a saved notebook shows nothing where it was, with or without
+a kernel, and nbval (which ignores the widget's updates) sees the same empty text however long the wait
+took.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
+from wasmind_nb.notebook.freezing import close_bar, progress_bar
 from wasmind_nb.notebook.render import plural
 
 UPDATE_EVERY_S = 0.5
@@ -25,7 +26,7 @@ UPDATE_EVERY_S = 0.5
 async def live_line(label: str, describe: Callable[[float], str]) -> AsyncIterator[None]:
     """Show ``label`` and, every :data:`UPDATE_EVERY_S`, ``describe(seconds since the start)`` while the
     block runs; remove the line when it ends, however it ends."""
-    bar = _line(label)
+    bar, shown = progress_bar("", total=None, desc=label, bar_format="{desc}{postfix}", leave=False)
     started = time.monotonic()
 
     async def update() -> None:
@@ -40,14 +41,7 @@ async def live_line(label: str, describe: Callable[[float], str]) -> AsyncIterat
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        bar.close()
-
-
-def _line(label: str) -> Any:
-    """A text-only tqdm display: a widget in a notebook, a line on stderr elsewhere."""
-    from tqdm.auto import tqdm
-
-    return tqdm(total=None, desc=label, bar_format="{desc}{postfix}", leave=False)
+        close_bar(bar, shown, final_text=False)
 
 
 def activity_text(agents: int, messages: int, queued: int, running: list[str], seconds: float) -> str:

@@ -14,13 +14,14 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import tomli_w
 
 from wasmind_nb.build.loader import LoadedActor, load_all
 from wasmind_nb.config import ActorSpec, Config
 from wasmind_nb.errors import ConfigError
+from wasmind_nb.notebook.freezing import close_bar, progress_bar
 
 if TYPE_CHECKING:
     from wasmind_nb.host.engine import EngineHost
@@ -47,7 +48,9 @@ async def load_actors(
         by_source.setdefault(spec.source_path, []).append(spec)
     if not by_source:
         return {}
-    bar = _bar(len(by_source)) if progress else None
+    bar, shown = (
+        progress_bar(total=len(by_source), desc="Loading actors", unit="actor") if progress else (None, None)
+    )
     slots = asyncio.Semaphore(os.cpu_count() or 1)
 
     async def one(group: list[ActorSpec]) -> dict[str, LoadedActor]:
@@ -68,15 +71,8 @@ async def load_actors(
         for task in tasks:
             task.cancel()
         if bar is not None:
-            bar.close()
+            close_bar(bar, shown)
     return {name: component for result in results for name, component in result.items()}
-
-
-def _bar(total: int) -> Any:
-    """A tqdm bar: a widget in a notebook, text on stderr elsewhere."""
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc="Loading actors", unit="actor", leave=True)
 
 
 def check_actor_name(name: str) -> str:

@@ -456,13 +456,15 @@ class WasmindMagics(Magics):
         filters = {"type": args.type, "actor": args.actor, "text": args.search}
         view.filter(scope=scope or "", **{key: unquote(value or "") for key, value in filters.items()})
         rows = view.filtered_messages()
-        bundle = view._repr_mimebundle_()
-        data, metadata = bundle if bundle is not None else ({}, {})
-        total = view.message_count
         filtered = bool(scope) or any(filters.values())
-        data["text/plain"] = render.timeline_text(rows, total, args.last, filtered=filtered)
-        data["text/html"] = render_html(view.agents, rows, total=len(rows), last=args.last)
-        display(data, metadata=metadata, raw=True)
+
+        def html() -> str:  # the matching messages now, and at the stop (notebook/freezing.py)
+            matching = view.filtered_messages()
+            return render_html(view.agents, matching, total=len(matching), last=args.last)
+
+        view.show(
+            text=render.timeline_text(rows, view.message_count, args.last, filtered=filtered), html=html
+        )
 
     def _help(self, rest: str, cell: str | None) -> None:
         args = parse(SUBCOMMANDS["help"], rest)
