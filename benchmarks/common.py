@@ -43,6 +43,16 @@ def rss_bytes() -> int:
     raise RuntimeError("no VmRSS in /proc/self/status")
 
 
+def pss_bytes() -> int:
+    """Proportional set size of this process: its private pages plus its share of pages it maps with
+    others. Every isolated actor maps the interpreter's snapshot; resident memory counts each mapped page
+    once per instance, the proportional size counts it once."""
+    for line in Path("/proc/self/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no Pss in /proc/self/smaps_rollup")
+
+
 @contextmanager
 def timed() -> Iterator[list[float]]:
     """``with timed() as t: ...`` then ``t[0]`` is the elapsed seconds."""

@@ -1,8 +1,10 @@
-"""Spawn rate (agents/s) and resident memory per agent, isolated vs pooled, agents of 5 Python actors.
+"""Spawn rate (agents/s) and memory per agent, isolated vs pooled, agents of 5 Python actors.
 
     python benchmarks/spawn_memory.py [--pooled N] [--isolated N] [--standalone]
 
-``--standalone`` runs the actors as per-actor componentize-py builds instead of the shared interpreter.
+Memory is resident (RSS: every page an instance maps, shared or not) and proportional (PSS: a page
+shared by n instances counts 1/n, about what an agent really costs). ``--standalone`` runs the actors as
+per-actor componentize-py builds instead of the shared interpreter.
 
 Targets (DESIGN.md): >= 500 agents/s pooled, >= 100 agents/s isolated; 10,000 live agents pooled.
 Upstream recompiles the component on every spawn; here a spawn never compiles.
@@ -14,7 +16,7 @@ import argparse
 import asyncio
 import gc
 
-from common import ACTOR_NAMES, bench_config, rss_bytes, timed
+from common import ACTOR_NAMES, bench_config, pss_bytes, rss_bytes, timed
 
 from wasmind_nb import Wasmind
 
@@ -25,7 +27,7 @@ async def measure(
     async with Wasmind(bench_config(instances, python_build=python_build), progress=False) as mind:
         await mind.wait_idle()
         gc.collect()
-        before = rss_bytes()
+        before, before_pss = rss_bytes(), pss_bytes()
         with timed() as elapsed:
             for start in range(0, agents, batch):
                 count = min(batch, agents - start)
@@ -34,7 +36,7 @@ async def measure(
                 )
             await mind.wait_idle(timeout=None)
         gc.collect()
-        after = rss_bytes()
+        after, after_pss = rss_bytes(), pss_bytes()
         live = sum(1 for info in mind.agents.values() if info.alive) - 1
         assert live == agents, (live, agents)
     return {
@@ -42,6 +44,7 @@ async def measure(
         "seconds": elapsed[0],
         "agents_per_s": agents / elapsed[0],
         "rss_per_agent_kib": (after - before) / agents / 1024,
+        "pss_per_agent_kib": (after_pss - before_pss) / agents / 1024,
         "rss_total_mib": after / 2**20,
     }
 
@@ -56,14 +59,17 @@ def main() -> None:
     args = parser.parse_args()
     build = "standalone" if args.standalone else "shared"
     print(f"python_build = {build}")
-    print(f"{'mode':<9} {'agents':>7} {'seconds':>8} {'agents/s':>9} {'KiB/agent':>10} {'RSS MiB':>8}")
+    print(
+        f"{'mode':<9} {'agents':>7} {'seconds':>8} {'agents/s':>9} {'KiB/agent':>10} "
+        f"{'PSS KiB/agent':>14} {'RSS MiB':>8}"
+    )
     for mode, count in (("isolated", args.isolated), ("pooled", args.pooled)):
         if count == 0:
             continue
         r = asyncio.run(measure(mode, count, python_build=build))
         print(
             f"{mode:<9} {r['agents']:>7} {r['seconds']:>8.2f} {r['agents_per_s']:>9.0f} "
-            f"{r['rss_per_agent_kib']:>10.0f} {r['rss_total_mib']:>8.0f}"
+            f"{r['rss_per_agent_kib']:>10.0f} {r['pss_per_agent_kib']:>14.0f} {r['rss_total_mib']:>8.0f}"
         )
 
 

@@ -211,3 +211,68 @@ def test_the_cli_builds_standalone_components_and_prints_where(tmp_path, capsys)
     out = capsys.readouterr().out
     wasm = componentize.component_path(folder, cache_dir(), "probe")
     assert "built standalone" in out and f"probe: {wasm}" in out and wasm.is_file()
+
+
+MODULE_PROBE = """\
+import inspect
+import sys
+
+import helper
+from wasmind_sdk import ActorBase, broadcast, on
+
+LOADS = []
+LOADS.append(1)
+
+
+class Actor(ActorBase):
+    @on("demo.Ping")
+    def ping(self, payload, envelope) -> None:
+        module = sys.modules["actor"]
+        spec = module.__spec__
+        broadcast("demo.Module", {
+            "same": module is sys.modules[type(self).__module__] and module.Actor is Actor,
+            "name": __name__, "file": __file__, "cached": __cached__, "package": __package__,
+            "spec": [spec.name, spec.origin, spec.cached, spec.has_location, spec.parent],
+            "loader": type(__loader__).__name__, "loads": len(LOADS), "helper": helper.VALUE,
+            "source": inspect.getsource(Actor).splitlines()[0],
+        })
+"""
+
+
+async def test_the_actor_module_is_imported_as_importlib_would_with_or_without_its_bytecode(tmp_path) -> None:
+    folder = actor_folder(tmp_path, MODULE_PROBE)
+    (folder / "helper.py").write_text("VALUE = 'from the folder'\n")
+    expected = {
+        "same": True,
+        "name": "actor",
+        "file": "/.wasmind/actor/actor.py",
+        "cached": "/.wasmind/actor/__pycache__/actor.cpython-314.pyc",
+        "package": "",
+        "spec": ["actor", "/.wasmind/actor/actor.py", "/.wasmind/actor/__pycache__/actor.cpython-314.pyc",
+                 True, ""],
+        "loader": "SourceFileLoader",
+        "source": "class Actor(ActorBase):",
+        "loads": 1,
+        "helper": "from the folder",
+    }  # fmt: skip
+    for instances in ("isolated", "pooled"):
+        config = config_for(folder, f'[runtime]\ninstances = "{instances}"')
+        async with Wasmind(config, progress=False) as mind:
+            await mind.spawn_agent(["probe"], "second")
+            await mind.broadcast("demo.Ping", {})
+            await mind.wait_idle()
+            assert mind.faults == []
+            assert payloads(mind, "demo.Module") == [expected, expected]
+            prepared = mind.runtime.components["probe"].preopens[1].host_path
+    (pyc,) = Path(prepared).glob("__pycache__/actor.*.pyc")
+    bytecode = pyc.read_bytes()
+    pyc.unlink()  # without the bytecode the loader compiles the source (and cannot write it back)
+    try:
+        async with Wasmind(config_for(folder), progress=False) as mind:
+            await mind.broadcast("demo.Ping", {})
+            await mind.wait_idle()
+            assert mind.faults == []
+            assert payloads(mind, "demo.Module") == [expected]
+        assert not pyc.exists()
+    finally:
+        pyc.write_bytes(bytecode)  # the cache as it was
