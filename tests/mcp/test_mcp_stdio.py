@@ -3,6 +3,7 @@ run in the command sandbox: tools, results, the sandbox's view, and every way a 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sysconfig
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.actors_builtin.tools_helpers import call, tools_offered
+from tests.actors_builtin.tools_helpers import call, send_call, statuses_for, tools_offered
 from tests.mcp.conftest import (
     ROOT_SCOPE,
     SERVERS,
@@ -232,3 +233,15 @@ async def test_unsandboxed_a_server_runs_on_the_host_with_a_cleared_environment(
         assert m.faults == []
     assert "WASMIND_TEST_HOST_SECRET" not in env
     assert env["HOME"] != os.environ.get("HOME") and env["PATH"] == "/usr/local/bin:/usr/bin:/bin"
+
+
+async def test_a_call_still_hanging_at_shutdown_ends_with_an_error_and_its_server(tmp_path: Path) -> None:
+    token = uuid.uuid4().hex
+    config = mcp_config({"tools": tools_actor(tmp_path, "tools", token, call_timeout_s=600)})
+    async with mind(config, tmp_path) as m:
+        call_id = await send_call(m, ROOT_SCOPE, "hang", {})
+        await asyncio.sleep(1)  # the call reaches the server
+        await m.shutdown(timeout=1)
+        statuses = statuses_for(m, call_id)
+    assert wait_until_gone(token) == []
+    assert len(statuses) == 1 and "MCP server 'tools'" in statuses[0].result.error.content
