@@ -52,12 +52,41 @@ export const STATE_COLORS = {
   unknown: "#b8bec6",
 };
 
-/** The fill colour of a node: lifecycle first (exited/failed greyed), then assistant status. */
+/** A colour mixed with white (`amount` of white, 0..1), as "#rrggbb". */
+export function pale(hex, amount = 0.55) {
+  const v = Number.parseInt(hex.slice(1), 16);
+  const mix = (c) => Math.round(c + (255 - c) * amount);
+  const [r, g, b] = [mix(v >> 16), mix((v >> 8) & 0xff), mix(v & 0xff)];
+  return `#${((1 << 24) | (r << 16) | (g << 8) | b).toString(16).slice(1)}`;
+}
+
+/**
+ * The fill colour of a node: its assistant's status while it lives; once it has exited, the same colour
+ * paler, so a run's outcome (done, error, waiting) stays visible; failed (dark red), spawning (pale) and
+ * an exited agent without a status (grey) by lifecycle.
+ */
 export function nodeColor(row) {
   const state = row[A_STATE];
-  if (state !== "live") return STATE_COLORS[state] ?? STATE_COLORS.unknown;
-  return STATUS_COLORS[row[A_STATUS]] ?? STATUS_COLORS[""];
+  const status = STATUS_COLORS[row[A_STATUS]];
+  if (state === "live") return status ?? STATUS_COLORS[""];
+  if ((state === "exited" || state === "exiting") && status && row[A_STATUS]) return pale(status);
+  return STATE_COLORS[state] ?? STATE_COLORS.unknown;
 }
+
+/** The graph's legend: [label, colour, kind] with kind "fill", "ring" (a fault) or "select". */
+export const LEGEND = [
+  ["processing", STATUS_COLORS.processing, "fill"],
+  ["waiting", STATUS_COLORS.waiting, "fill"],
+  ["done", STATUS_COLORS.done, "fill"],
+  ["error", STATUS_COLORS.error, "fill"],
+  ["no status", STATUS_COLORS[""], "fill"],
+  ["exited: its last status, paler", pale(STATUS_COLORS.done), "fill"],
+  ["exited, no status", STATE_COLORS.exited, "fill"],
+  ["failed", STATE_COLORS.failed, "fill"],
+  ["spawning", STATE_COLORS.spawning, "fill"],
+  ["actor fault", "#d64545", "ring"],
+  ["message just sent", "#ff8c00", "ring"],
+];
 
 const COMMON = "wasmind.common.";
 

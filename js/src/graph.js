@@ -1,7 +1,18 @@
 // The agent graph: one <canvas>, no DOM node per agent.
 // Nodes are agents (coloured by lifecycle and status), edges run parent -> child. Messages light up
 // their sender (and target) for a moment. Drag to pan, wheel to zoom, click a node to pick it.
-import { A_FAULTS, A_PARENT, A_SCOPE, M_SCOPE, M_TARGET, agentLabel, agentTooltip, h, nodeColor } from "./format.js";
+import {
+  A_FAULTS,
+  A_PARENT,
+  A_SCOPE,
+  LEGEND,
+  M_SCOPE,
+  M_TARGET,
+  agentLabel,
+  agentTooltip,
+  h,
+  nodeColor,
+} from "./format.js";
 import { CELL, layoutTree } from "./layout.js";
 
 const RADIUS = 9; // node radius, world units
@@ -12,6 +23,24 @@ const MAX_SCALE = 2;
 const CLICK_SLOP = 4; // px a pointer may move and still click
 const BIG_GRAPH = 2000; // agents from which layouts are rate-limited
 const LAYOUT_EVERY_MS = 250;
+const LABEL_PX = 11; // height of a name, CSS px
+const LABEL_FONT = `${LABEL_PX}px sans-serif`;
+
+/** The colour legend in a corner of the graph (collapsible). */
+function legend() {
+  const box = h("details", "wm-legend");
+  box.open = true;
+  const items = h("div", "wm-legend-items");
+  for (const [label, color, kind] of LEGEND) {
+    const item = h("div", "wm-legend-item");
+    const swatch = h("span", `wm-swatch wm-swatch-${kind}`);
+    swatch.style.setProperty("--wm-swatch", color);
+    item.append(swatch, document.createTextNode(label));
+    items.append(item);
+  }
+  box.append(h("summary", "", "legend"), items);
+  return box;
+}
 
 export class Graph {
   /** @param {import("./store.js").Store} store @param {{onPick: (scope: string|null) => void}} opts */
@@ -23,7 +52,13 @@ export class Graph {
     this.tip = h("div", "wm-tip");
     this.tip.hidden = true;
     this.empty = h("div", "wm-empty", "no agents yet");
-    this.el.append(this.canvas, this.tip, this.empty);
+    this.legend = legend();
+    this.legendH = 0; // CSS px the open legend takes at the bottom (a fit keeps the tree above it)
+    this.legend.addEventListener("toggle", () => {
+      this.legendH = this.legend.open ? this.legend.offsetHeight + 4 : 0;
+      this.schedule();
+    });
+    this.el.append(this.canvas, this.tip, this.empty, this.legend);
     this.ctx = this.canvas.getContext("2d");
     this.view = { scale: 1, tx: 0, ty: 0 };
     this.autoFit = true;
@@ -116,6 +151,8 @@ export class Graph {
     const css = getComputedStyle(this.el);
     this.fg = css.getPropertyValue("--wm-fg").trim() || "#333";
     this.edge = css.getPropertyValue("--wm-edge").trim() || "rgba(120,130,140,0.45)";
+    this.bg = css.getPropertyValue("--wm-bg").trim() || "#fff";
+    this.legendH = this.legend.open ? this.legend.offsetHeight + 4 : 0;
     this.schedule();
   }
 
@@ -171,7 +208,9 @@ export class Graph {
   }
 
   fitNow() {
-    const { w, h: hgt } = this.size;
+    const { w } = this.size;
+    const room = this.size.h - this.legendH;
+    const hgt = room > this.size.h / 2 ? room : this.size.h; // a legend taller than half: fit over it
     if (!this.pos || !w || !hgt) return;
     const pad = RADIUS * 4;
     const bw = this.pos.width + pad * 2;
@@ -210,8 +249,9 @@ export class Graph {
     ctx.drawImage(this.nodeLayer, 0, 0);
     ctx.setTransform(dpr * scale, 0, 0, dpr * scale, dpr * tx, dpr * ty);
     this.drawActivity(now, scale);
-    this.drawSelection(scale);
-    if (RADIUS * scale >= LABEL_MIN_PX) this.drawLabels(scale);
+    const labels = RADIUS * scale >= LABEL_MIN_PX;
+    if (labels) this.drawLabels(scale);
+    this.drawSelection(scale, labels);
   }
 
   /** Redraws an offscreen canvas of the main canvas's size in world coordinates. */
@@ -376,16 +416,60 @@ export class Graph {
     }
   }
 
-  drawSelection(scale) {
+  /**
+   * The selected node: a ring around it, or, with names shown, a rounded box around the node and its
+   * name (so the name is never drawn over). Its box in CSS px is kept in `selectionBox` (for tests).
+   */
+  drawSelection(scale, labels) {
     const s = this.selected;
+    this.selectionBox = null;
     if (s < 0 || s >= this.parents.length) return;
     const { ctx } = this;
     const { x, y } = this.pos;
+    if (!labels) {
+      ctx.beginPath();
+      ctx.arc(x[s], y[s], Math.max(RADIUS * 1.7, 7 / scale), 0, Math.PI * 2);
+      ctx.strokeStyle = this.fg;
+      ctx.lineWidth = 2.5 / scale;
+      ctx.stroke();
+      return;
+    }
+    const { dpr } = this.size;
+    const { tx, ty } = this.view;
+    const label = this.labelBox(s, scale);
+    const cx = x[s] * scale + tx;
+    const cy = y[s] * scale + ty;
+    const r = RADIUS * scale * 1.5; // outside the fault ring too
+    const box = {
+      left: Math.min(cx - r, label.left) - 3,
+      right: Math.max(cx + r, label.right) + 3,
+      top: cy - r - 3,
+      bottom: label.bottom + 3,
+    };
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.beginPath();
-    ctx.arc(x[s], y[s], Math.max(RADIUS * 1.7, 7 / scale), 0, Math.PI * 2);
+    ctx.roundRect(box.left, box.top, box.right - box.left, box.bottom - box.top, 6);
     ctx.strokeStyle = this.fg;
-    ctx.lineWidth = 2.5 / scale;
+    ctx.lineWidth = 2;
     ctx.stroke();
+    this.selectionBox = box;
+  }
+
+  /** Where a node's name is drawn, in CSS px: centred under the node. */
+  labelBox(i, scale) {
+    const { x, y } = this.pos;
+    const { tx, ty } = this.view;
+    const room = Math.max(40, CELL * scale - 4);
+    this.ctx.font = LABEL_FONT;
+    const w = Math.min(room, this.ctx.measureText(agentLabel(this.store.agents[i])).width);
+    const cx = x[i] * scale + tx;
+    const top = y[i] * scale + ty + this.labelGap(scale);
+    return { left: cx - w / 2, right: cx + w / 2, top, bottom: top + LABEL_PX };
+  }
+
+  /** A name's distance below its node's centre: clear of the node, its fault ring and activity ring. */
+  labelGap(scale) {
+    return RADIUS * scale * 1.5 + 2;
   }
 
   drawLabels(scale) {
@@ -394,15 +478,22 @@ export class Graph {
     const { dpr } = this.size;
     const { tx, ty } = this.view;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.font = "11px sans-serif";
+    ctx.font = LABEL_FONT;
     ctx.textAlign = "center";
     ctx.textBaseline = "top";
     ctx.fillStyle = this.fg;
-    const below = RADIUS * scale + 3;
+    ctx.strokeStyle = this.bg; // a halo: edges and rings drawn before never cover a name
+    ctx.lineWidth = 3;
+    ctx.lineJoin = "round";
+    const below = this.labelGap(scale);
     const room = Math.max(40, CELL * scale - 4);
     for (let k = 0; k < visible.length && k < MAX_LABELS; k++) {
       const i = visible[k];
-      ctx.fillText(agentLabel(store.agents[i]), x[i] * scale + tx, y[i] * scale + ty + below, room);
+      const label = agentLabel(store.agents[i]);
+      const lx = x[i] * scale + tx;
+      const ly = y[i] * scale + ty + below;
+      ctx.strokeText(label, lx, ly, room);
+      ctx.fillText(label, lx, ly, room);
     }
   }
 
