@@ -56,6 +56,7 @@ def test_an_http_source_keeps_its_url_and_timeouts() -> None:
         ('{ command = "a", call_timeout_s = 0 }', "call_timeout_s"),
         ('{ command = "a", comand = "b" }', "unknown key 'comand' (did you mean 'command'?)"),
         ('{ command = "" }', "command"),
+        ('{ command = "a", prefix = "my tools." }', "prefix"),
     ],
 )
 def test_a_bad_mcp_table_is_a_config_error_naming_the_key(table: str, message: str) -> None:

@@ -58,6 +58,13 @@ async def test_the_tools_key_offers_only_the_named_tools(tmp_path: Path) -> None
         assert set(tools_offered(m, ROOT_SCOPE)) == {"echo"}
 
 
+async def test_the_prefix_renames_the_tools_the_agent_sees(tmp_path: Path) -> None:
+    config = mcp_config({"tools": tools_actor(tmp_path, tools=["echo"], prefix="py_")})
+    async with mind(config, tmp_path) as m:
+        assert set(tools_offered(m, ROOT_SCOPE)) == {"py_echo"}
+        assert (await call(m, ROOT_SCOPE, "py_echo", {"text": "x"})).content == "echo: x"
+
+
 async def test_a_tool_error_is_an_err_result_and_other_content_is_summarised(tmp_path: Path) -> None:
     async with mind(mcp_config({"tools": tools_actor(tmp_path)}), tmp_path) as m:
         failed = await call(m, ROOT_SCOPE, "fail", {"reason": "the disk is full"})

@@ -106,6 +106,7 @@ class McpServerTable(_Table):
     cwd: str | None = None
     url: str | None = None
     tools: list[Annotated[str, Field(min_length=1)]] | None = None
+    prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{0,32}$")] = ""
     call_timeout_s: PositiveSeconds = 60.0
     start_timeout_s: PositiveSeconds = 30.0
 

@@ -200,6 +200,7 @@ def _mcp_actor(source: McpSource) -> LocatedActor:
         cwd=table.cwd,
         url=table.url,
         tools=None if table.tools is None else tuple(table.tools),
+        prefix=table.prefix,
         call_timeout_s=table.call_timeout_s,
         start_timeout_s=table.start_timeout_s,
     )

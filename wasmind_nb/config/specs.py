@@ -93,6 +93,7 @@ class McpServer:
     cwd: str | None = None
     url: str | None = None
     tools: tuple[str, ...] | None = None  # None: every tool the server lists
+    prefix: str = ""  # put before each tool's name as the agent sees it
     call_timeout_s: float = 60.0
     start_timeout_s: float = 30.0
 

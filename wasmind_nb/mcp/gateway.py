@@ -6,7 +6,8 @@ it (one per actor, per agent), every other actor gets an error and nothing else.
 the actor's first request (its ``tools/list`` at start) and ends when the actor exits or fails, or at
 shutdown. Routes (JSON in and out; a failure is status 502 with ``{"error": "..."}``):
 
-* ``POST /tools/list``: ``{"server": label, "tools": [{"name", "description", "inputSchema"}]}``;
+* ``POST /tools/list``: ``{"server": label, "tools": [{"name", "description", "inputSchema"}]}``, each
+  name with the source's ``prefix``;
 * ``POST /tools/call`` with ``{"name", "arguments"}``: the ``CallToolResult`` as the MCP SDK dumps it.
 
 A stdio server starts through :mod:`.launch` (the command sandbox, the actor's grants); an HTTP server
@@ -53,7 +54,7 @@ class _Session:
     connection: McpConnection
     server: McpServer
     scratch: Path | None = None
-    offered: frozenset[str] = frozenset()  # the tool names listed to the actor
+    offered: dict[str, str] = dataclasses.field(default_factory=dict)  # name as listed -> the server's
 
     def close(self) -> None:
         self.connection.close()
@@ -153,8 +154,9 @@ class McpGateway:
                     f"(named in source.mcp.tools); it offers {', '.join(sorted(names)) or 'no tools'}"
                 )
             tools = [tool for tool in tools if tool.name in server.tools]
-        session.offered = frozenset(tool.name for tool in tools)
-        return {"server": session.connection.label, "tools": [_tool_json(tool) for tool in tools]}
+        session.offered = {server.prefix + tool.name: tool.name for tool in tools}
+        listed = [_tool_json(tool, server.prefix) for tool in tools]
+        return {"server": session.connection.label, "tools": listed}
 
     def _call(self, caller: CallContext, server: McpServer, body: bytes | None) -> dict[str, Any]:
         try:
@@ -165,7 +167,7 @@ class McpGateway:
         session = self._session(caller, server)
         if not isinstance(name, str) or name not in session.offered or not isinstance(arguments, dict):
             raise McpFailure(f"MCP server {session.connection.label} offers no tool {name!r} to this actor")
-        result = session.connection.call_tool(name, arguments)
+        result = session.connection.call_tool(session.offered[name], arguments)
         return result.model_dump(mode="json", by_alias=True, exclude_none=True)
 
     # ---------------------------------------------------------------- sessions
@@ -256,8 +258,9 @@ def _http_transport(url: str) -> Transport:
     return transport
 
 
-def _tool_json(tool: mcp_types.Tool) -> dict[str, Any]:
-    return {"name": tool.name, "description": tool.description or "", "inputSchema": tool.input_schema}
+def _tool_json(tool: mcp_types.Tool, prefix: str) -> dict[str, Any]:
+    schema = tool.input_schema
+    return {"name": prefix + tool.name, "description": tool.description or "", "inputSchema": schema}
 
 
 def _answer(status: int, value: Any) -> HttpResponse:
