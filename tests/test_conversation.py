@@ -204,3 +204,18 @@ def test_calls_and_statuses_read_as_one_line() -> None:
     assert status_text({"Wait": {"reason": "CompactingConversation"}}) == "waiting (CompactingConversation)"
     assert status_text({"Done": {"result": {"Err": "boom"}}}) == "failed: boom"
     assert status_text({"Processing": {"request_id": "r"}}) == "processing"
+
+
+def test_other_agents_messages_are_not_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed: list[bytes] = []
+    loads = json.loads
+    monkeypatch.setattr(json, "loads", lambda data, *a, **k: parsed.append(data) or loads(data, *a, **k))
+    reply = b'{"message": {"content": "hi"}, "usage": {}}'
+    add = b'{"agent": "bbbbbb", "message": {"role": "user", "content": "x"}}'
+    envelopes = [
+        Envelope(0, "a:0", "wasmind.common.assistant.Response", "assistant", "bbbbbb", reply),
+        Envelope(1, "a:1", "wasmind.common.assistant.AddMessage", "wasmind__context", "000000", add),
+        Envelope(2, "a:2", "wasmind.common.assistant.Response", "assistant", "aaaaaa", reply),
+    ]
+    conv = conversation_of("aaaaaa", envelopes)
+    assert [e.content for e in conv] == ["hi"] and parsed == [reply]

@@ -43,6 +43,9 @@ HOST_SENDERS = ("wasmind__context", "wasmind__coordinator")
 _ARG_WIDTH = 40
 _WORD_START = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
+#: The types read only from the agent itself (the others are about it: they name its scope).
+_OWN_TYPES = frozenset({REQUEST, RESPONSE, STATUS, TOOL_STATUS, CHAT_STATE})
+
 #: The message types a conversation reads (anything else is skipped without being parsed).
 TYPES = frozenset(
     {ADD_MESSAGE, REQUEST, RESPONSE, STATUS, INTERRUPT, COMPACTED, TOOL_STATUS, NOTIFICATION, CHAT_STATE}
@@ -231,6 +234,7 @@ class ConversationBuilder:
         self.conversation = Conversation(scope, name)
         self._calls: dict[str, ToolCallEntry] = {}
         self._pending: dict[str, ToolCallEntry] = {}
+        self._scope_bytes = scope.encode()
         self.last_seq = -1
 
     def feed_all(self, envelopes: Iterable[Envelope]) -> bool:
@@ -249,6 +253,10 @@ class ConversationBuilder:
             return False
         if env.message_type == CHAT_STATE and not self._pending:
             return False  # read only to settle calls closed without a result (an interrupt, a lost tool)
+        if env.from_scope != self.conversation.scope and (
+            env.message_type in _OWN_TYPES or self._scope_bytes not in env.payload
+        ):
+            return False  # another agent's message, not about this one: not parsed (a log of many agents)
         try:
             payload = json.loads(env.payload)
         except (ValueError, UnicodeDecodeError):
