@@ -3,6 +3,7 @@ used by the built-in assistant on the scripted embedded model."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from tests.mcp.conftest import (
     mind,
     needs_filesystem_server,
 )
+from wasmind_nb.config import Config
 from wasmind_nb.llm import Reply, ToolCallSpec
 from wasmind_sdk.messages import ToolCallDone, ToolCallStatusUpdate, decode
 
@@ -86,3 +88,19 @@ async def test_the_servers_schemas_pass_through_and_it_sees_only_its_folder(tmp_
     assert not listing.failed
     assert sorted(listing.content.splitlines()) == ["[DIR] sub", "[FILE] a.txt"]
     assert allowed.content == "Allowed directories:\n/work"
+
+
+async def test_the_config_pages_example_runs_as_written(tmp_path: Path) -> None:
+    """docs/config.md's MCP example, with ./mcp beside the config being the installed test package."""
+    page = (Path(__file__).parents[2] / "docs" / "config.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```toml\n(.*?)```", page, flags=re.S) if "[actors.files]" in b)
+    files_only = block.split("[actors.clock]")[0]
+    (tmp_path / "mcp").symlink_to(SERVERS)
+    config = Config.from_toml('starting_actors = ["files"]\n' + files_only, base_dir=tmp_path)
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "hello.txt").write_text("hello")
+    async with mind(config, tmp_path / "work") as m:
+        assert {"fs_read_text_file", "fs_write_file"} <= set(tools_offered(m, ROOT_SCOPE))
+        read = await call(m, ROOT_SCOPE, "fs_read_text_file", {"path": "/work/hello.txt"})
+        assert m.faults == []
+    assert read.content == "hello"
