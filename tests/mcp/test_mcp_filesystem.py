@@ -19,6 +19,7 @@ from tests.mcp.conftest import (
     needs_filesystem_server,
 )
 from wasmind_nb.config import Config
+from wasmind_nb.errors import ApprovalPending
 from wasmind_nb.llm import Reply, ToolCallSpec
 from wasmind_sdk.messages import ToolCallDone, ToolCallStatusUpdate, decode
 
@@ -104,3 +105,20 @@ async def test_the_config_pages_example_runs_as_written(tmp_path: Path) -> None:
         read = await call(m, ROOT_SCOPE, "fs_read_text_file", {"path": "/work/hello.txt"})
         assert m.faults == []
     assert read.content == "hello"
+
+
+async def test_approval_holds_a_servers_tool_call_until_a_person_decides(tmp_path: Path) -> None:
+    write = {"path": "/work/held.txt", "content": "approved"}
+    script = [Reply(tool_calls=[ToolCallSpec("write_file", write, id="w")]), "Done."]
+    assistant = {"source": {"builtin": "assistant"}, "config": assistant_settings()}
+    files = {**files_actor(tmp_path), "approval": ["write_file"]}
+    async with mind(mcp_config({"assistant": assistant, "files": files}), tmp_path, llm=script) as m:
+        await m.send_user_message(ROOT_SCOPE, "Write held.txt")
+        with pytest.raises(ApprovalPending):
+            await m.wait_idle()
+        (pending,) = m.pending_approvals
+        assert (pending.actor, pending.tool, pending.arguments) == ("files", "write_file", write)
+        assert not (tmp_path / "held.txt").exists()
+        await m.approve(pending.id)
+        await m.wait_idle()
+    assert (tmp_path / "held.txt").read_text() == "approved"
