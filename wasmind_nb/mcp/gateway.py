@@ -118,7 +118,7 @@ class McpGateway:
             if session is None:
                 return
             closer = threading.Thread(target=session.close, name="wasmind-mcp-close", daemon=True)
-            self._closing.append(closer)
+            self._closing = [*(t for t in self._closing if t.is_alive()), closer]
         closer.start()
 
     def close(self) -> None:
