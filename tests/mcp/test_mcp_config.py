@@ -50,13 +50,16 @@ def test_an_http_source_keeps_its_url_and_timeouts() -> None:
         ("{}", "source.mcp needs exactly one of 'command' (a stdio server) or 'url' (HTTP)"),
         ('{ command = "a", url = "http://h/mcp" }', "exactly one of 'command'"),
         ('{ url = "ftp://h/mcp" }', "url must be an http:// or https:// URL, got 'ftp://h/mcp'"),
-        ('{ url = "http://h/mcp", args = ["x"] }', "'args', 'env' and 'cwd' belong to a stdio server"),
+        ('{ url = "http://h/mcp", args = ["x"] }', "'args', 'env', 'env_from_host' and 'cwd' belong to a"),
         ('{ command = "a", env = { "BAD-NAME" = "1" } }', "'BAD-NAME' is not an environment variable name"),
         ('{ command = "a", cwd = "work" }', "cwd is a path inside the sandbox and must be absolute"),
         ('{ command = "a", call_timeout_s = 0 }', "call_timeout_s"),
         ('{ command = "a", comand = "b" }', "unknown key 'comand' (did you mean 'command'?)"),
         ('{ command = "" }', "command"),
         ('{ command = "a", prefix = "my tools." }', "prefix"),
+        ('{ command = "a", bearer_token_env = "T" }', "'bearer_token_env' belongs to an HTTP server"),
+        ('{ url = "http://h/mcp", env_from_host = ["T"] }', "belong to a stdio server"),
+        ('{ command = "a", env_from_host = ["1X"] }', "'1X' is not an environment variable name"),
     ],
 )
 def test_a_bad_mcp_table_is_a_config_error_naming_the_key(table: str, message: str) -> None:

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -35,7 +36,9 @@ def server_url() -> Iterator[str]:
         return a + b
 
     port = free_port()
-    config = uvicorn.Config(server.streamable_http_app(), host="127.0.0.1", port=port, log_level="error")
+    config = uvicorn.Config(
+        _needs_token(server.streamable_http_app()), host="127.0.0.1", port=port, log_level="error"
+    )
     http = uvicorn.Server(config)
     thread = threading.Thread(target=http.run, daemon=True)
     thread.start()
@@ -46,6 +49,24 @@ def server_url() -> Iterator[str]:
     yield f"http://127.0.0.1:{port}/mcp"
     http.should_exit = True
     thread.join(10)
+
+
+TOKEN = "tok-3f9a"
+
+
+def _needs_token(app: Any) -> Any:
+    """``app`` behind a bearer token check on ``/private/...`` (the MCP endpoint is at both paths)."""
+
+    async def guarded(scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/private"):
+            if (b"authorization", f"Bearer {TOKEN}".encode()) not in scope["headers"]:
+                await send({"type": "http.response.start", "status": 401, "headers": []})
+                await send({"type": "http.response.body", "body": b"no token"})
+                return
+            scope = {**scope, "path": scope["path"].removeprefix("/private"), "raw_path": None}
+        await app(scope, receive, send)
+
+    return guarded
 
 
 def port_of(url: str) -> int:
@@ -73,3 +94,42 @@ async def test_an_ungranted_http_server_is_a_denial_and_a_fault(
         assert [f.actor for f in m.faults] == ["adder"]
         error = m.faults[0].error
     assert f"MCP server 'adder' ({server_url}) cannot be reached: actor 'adder' is not allowed" in error
+
+
+@pytest.mark.parametrize("token", [TOKEN, None], ids=["token", "no-token"])
+async def test_bearer_token_env_sends_the_hosts_token(
+    tmp_path: Path, server_url: str, monkeypatch, token: str | None
+) -> None:
+    if token is not None:
+        monkeypatch.setenv("WASMIND_TEST_MCP_TOKEN", token)
+    else:
+        monkeypatch.delenv("WASMIND_TEST_MCP_TOKEN", raising=False)
+    private = server_url.replace("/mcp", "/private/mcp")
+    grant = {"http_hosts": [f"127.0.0.1:{port_of(server_url)}"]}
+    table = {"mcp": {"url": private, "bearer_token_env": "WASMIND_TEST_MCP_TOKEN"}, "capabilities": grant}
+    async with mind(mcp_config({"adder": table}), tmp_path) as m:
+        await m.wait_idle()
+        if token is None:
+            assert (
+                "WASMIND_TEST_MCP_TOKEN (named by source.mcp.bearer_token_env) is not set"
+                in m.faults[0].error
+            )
+            return
+        outcome = await call(m, ROOT_SCOPE, "add", {"a": 1, "b": 1})
+        assert m.faults == []
+        assert TOKEN not in "".join(e.payload.decode(errors="replace") for e in m.messages)
+    assert outcome.content == "2"
+
+
+async def test_a_wrong_token_is_a_fault_naming_the_server(
+    tmp_path: Path, server_url: str, monkeypatch
+) -> None:
+    monkeypatch.setenv("WASMIND_TEST_MCP_TOKEN", "wrong")
+    private = server_url.replace("/mcp", "/private/mcp")
+    grant = {"http_hosts": [f"127.0.0.1:{port_of(server_url)}"]}
+    table = {"mcp": {"url": private, "bearer_token_env": "WASMIND_TEST_MCP_TOKEN"}, "capabilities": grant}
+    async with mind(mcp_config({"adder": table}), tmp_path) as m:
+        await m.wait_idle()
+        assert [f.actor for f in m.faults] == ["adder"]
+        assert f"MCP server 'adder' ({private}) failed to start" in m.faults[0].error
+        assert "wrong" not in m.faults[0].error

@@ -100,6 +100,25 @@ async def test_the_server_sees_its_grants_and_nothing_of_the_host(tmp_path: Path
     assert network.startswith("refused:")
 
 
+async def test_env_from_host_passes_the_named_host_variables_only(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("WASMIND_TEST_TOKEN", "token-for-the-server")
+    monkeypatch.setenv("WASMIND_TEST_OTHER", "not-for-the-server")
+    table = tools_actor(tmp_path, env_from_host=["WASMIND_TEST_TOKEN"])
+    async with mind(mcp_config({"tools": table}), tmp_path) as m:
+        env = json.loads((await call(m, ROOT_SCOPE, "environment", {})).content)
+    assert env["WASMIND_TEST_TOKEN"] == "token-for-the-server"
+    assert "WASMIND_TEST_OTHER" not in env
+
+
+async def test_env_from_host_naming_an_unset_variable_is_a_fault(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("WASMIND_TEST_UNSET", raising=False)
+    table = tools_actor(tmp_path, env_from_host=["WASMIND_TEST_UNSET"])
+    async with mind(mcp_config({"tools": table}), tmp_path) as m:
+        await m.wait_idle()
+        error = m.faults[0].error
+    assert "environment variable WASMIND_TEST_UNSET (named by source.mcp.env_from_host) is not set" in error
+
+
 async def test_a_server_that_crashes_at_start_is_a_fault_naming_it_and_the_rest_runs(tmp_path: Path) -> None:
     token = uuid.uuid4().hex
     config = mcp_config(

@@ -107,6 +107,8 @@ class McpServerTable(_Table):
     url: str | None = None
     tools: list[Annotated[str, Field(min_length=1)]] | None = None
     prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{0,32}$")] = ""
+    env_from_host: list[str] = Field(default_factory=list)  # host variables passed to a stdio server
+    bearer_token_env: str | None = None  # the host variable holding an HTTP server's bearer token
     call_timeout_s: PositiveSeconds = 60.0
     start_timeout_s: PositiveSeconds = 30.0
 
@@ -115,11 +117,16 @@ class McpServerTable(_Table):
         if (self.command is None) == (self.url is None):
             raise ValueError("source.mcp needs exactly one of 'command' (a stdio server) or 'url' (HTTP)")
         if self.url is not None:
-            if self.args or self.env or self.cwd is not None:
-                raise ValueError("'args', 'env' and 'cwd' belong to a stdio server ('command'), not 'url'")
+            if self.args or self.env or self.cwd is not None or self.env_from_host:
+                raise ValueError(
+                    "'args', 'env', 'env_from_host' and 'cwd' belong to a stdio server ('command'), not 'url'"
+                )
             if not re.fullmatch(r"https?://[^/?#\s]+(/\S*)?", self.url):
                 raise ValueError(f"url must be an http:// or https:// URL, got {self.url!r}")
-        for name in self.env:
+        if self.command is not None and self.bearer_token_env is not None:
+            raise ValueError("'bearer_token_env' belongs to an HTTP server ('url'); use 'env_from_host'")
+        named = [*self.env, *self.env_from_host, *([self.bearer_token_env] if self.bearer_token_env else [])]
+        for name in named:
             if not _ENV_NAME.fullmatch(name):
                 raise ValueError(f"{name!r} is not an environment variable name")
         if self.cwd is not None and not self.cwd.startswith("/"):

@@ -201,6 +201,8 @@ def _mcp_actor(source: McpSource) -> LocatedActor:
         url=table.url,
         tools=None if table.tools is None else tuple(table.tools),
         prefix=table.prefix,
+        env_from_host=tuple(table.env_from_host),
+        bearer_token_env=table.bearer_token_env,
         call_timeout_s=table.call_timeout_s,
         start_timeout_s=table.start_timeout_s,
     )

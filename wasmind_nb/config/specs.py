@@ -94,6 +94,8 @@ class McpServer:
     url: str | None = None
     tools: tuple[str, ...] | None = None  # None: every tool the server lists
     prefix: str = ""  # put before each tool's name as the agent sees it
+    env_from_host: tuple[str, ...] = ()  # host variables a stdio server gets (read when it starts)
+    bearer_token_env: str | None = None  # the host variable of an HTTP server's bearer token
     call_timeout_s: float = 60.0
     start_timeout_s: float = 30.0
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
 import shutil
 import socket
 import threading
@@ -192,8 +193,16 @@ class McpGateway:
         scratch = None
         if server.url is not None:
             self._check_url(caller, server.url, label)
-            transport = _http_transport(server.url)
+            headers = {}
+            if server.bearer_token_env is not None:
+                (token,) = _host_values(label, (server.bearer_token_env,), "bearer_token_env")
+                headers["Authorization"] = f"Bearer {token}"
+            transport = _http_transport(server.url, headers)
         else:
+            passed = zip(
+                server.env_from_host, _host_values(label, server.env_from_host, "env_from_host"), strict=True
+            )
+            server = dataclasses.replace(server, env=(*server.env, *passed))
             grant = CommandGrant.for_actor(caller.actor_name, caller.capabilities, self._working_dir)
             if self._unsandboxed:
                 grant = dataclasses.replace(grant, unsandboxed=True)
@@ -243,14 +252,26 @@ class McpGateway:
             raise McpFailure(f"MCP server {label} cannot be reached: {reason}")
 
 
-def _http_transport(url: str) -> Transport:
-    """A streamable-HTTP transport that ignores the host's proxy and certificate variables."""
+def _host_values(label: str, names: tuple[str, ...], key: str) -> list[str]:
+    """The host's values of the variables ``names`` (named by ``source.mcp.<key>``); each must be set."""
+    missing = [name for name in names if not os.environ.get(name)]
+    if missing:
+        raise McpFailure(
+            f"MCP server {label} cannot start: environment variable {', '.join(missing)} "
+            f"(named by source.mcp.{key}) is not set"
+        )
+    return [os.environ[name] for name in names]
+
+
+def _http_transport(url: str, headers: dict[str, str]) -> Transport:
+    """A streamable-HTTP transport that ignores the host's proxy and certificate variables and sends
+    ``headers`` (the SDK sends them to the server's origin only)."""
 
     @contextlib.asynccontextmanager
     async def transport(errlog: Any) -> AsyncIterator[Any]:
         timeout = httpx2.Timeout(30.0, read=300.0)
         async with (
-            httpx2.AsyncClient(trust_env=False, timeout=timeout) as http,
+            httpx2.AsyncClient(trust_env=False, timeout=timeout, headers=headers) as http,
             streamable_http_client(url, http_client=http) as streams,
         ):
             yield streams
