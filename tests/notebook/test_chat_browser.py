@@ -145,9 +145,8 @@ def test_chat_with_an_agent_and_interrupt_it(lab: Lab, chromium: Any) -> None:  
         # The timeline reads the same messages as one line each (issue 12, item 6).
         rows = page.locator(".wasmind-agent-view .wm-tl-rows .wm-row:not([hidden]) > span:nth-child(5)")
         rows.filter(has_text='reply "It prints hi."').first.wait_for()  # in view: the newest rows
-        summaries = page.evaluate(
-            "() => document.querySelector('.wasmind-agent-view').wasmind.timeline.store.messages.map(m => m[9])"
-        )
+        hook = "document.querySelector('.wasmind-agent-view').wasmind"
+        summaries = page.evaluate(f"() => {hook}.timeline.store.messages.map(m => m[9])")
         assert 'user -> root: "What does greeting.py do?"' in summaries
         assert "tool ok: read_file greeting.py (lines 1-1 of 1)" in summaries
 
