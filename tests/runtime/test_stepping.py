@@ -186,19 +186,25 @@ async def test_shutdown_while_paused_delivers_what_is_held(make_config) -> None:
 async def test_a_stepped_run_gives_the_same_envelopes_as_an_unpaused_one(make_config) -> None:
     async def run(stepped: bool) -> list[tuple]:
         async with Wasmind(make_config(ECHO), progress=False, seed=3) as mind:
-            child = await mind.spawn_agent(["echo"], name="kid")
-            await mind.wait_idle()
-            if stepped:
-                mind.pause()
-            for i in range(6):
-                await mind.broadcast("demo.Ping", {"i": i}, scope=child if i % 2 else "000000")
-                if i % 3 == 2:
-                    await mind.broadcast("demo.Dump", {"name": str(i)}, scope=child)
+
+            async def settle() -> None:  # everything posted so far handled, in either mode
                 if stepped:
                     while await mind.step():
                         pass
                 else:
                     await mind.wait_idle()
+
+            child = await mind.spawn_agent(["echo"], name="kid")
+            await mind.wait_idle()
+            if stepped:
+                mind.pause()
+            for i in range(6):
+                # Settled after each post: unpaused, a Pong racing the next post would order by timing.
+                await mind.broadcast("demo.Ping", {"i": i}, scope=child if i % 2 else "000000")
+                await settle()
+                if i % 3 == 2:
+                    await mind.broadcast("demo.Dump", {"name": str(i)}, scope=child)
+                    await settle()
             if stepped:
                 mind.resume()
             await mind.exit_agent(child)
