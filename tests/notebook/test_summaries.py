@@ -91,7 +91,7 @@ LONG = "Make it greet in French, and add a test that checks the greeting in ever
             "tools.ToolCallStatusUpdate",
             {"status": "Received", "id": "c1"},
             "file_interaction",
-            "tool received c1",
+            "tool received",
         ),
         (
             "assistant.StatusUpdate",

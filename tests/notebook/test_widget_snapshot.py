@@ -87,13 +87,16 @@ def test_html_shows_the_tree_statuses_and_last_messages() -> None:
         "exited, 1 actor failed · waiting · WaitingForTools",  # its execute_bash trapped
         "1 fault",
         "assistant.StatusUpdate",
-        "Wait(WaitingForTools)",
-        "→ #2 {agent, message}",
+        "status: waiting for tools",  # common messages read as one line, scope ids aliased in it too
+        "manager -&gt; worker: &quot;hi #2&quot;",
         ">text</td>",  # a non-JSON payload: its kind, never its run-dependent size
         "4 messages",
     ):
         assert expected in html, expected
     assert "<script" not in html
+    # The exited worker keeps its last status's colour (waiting, amber) on a paler line; a legend says so.
+    assert '<div style="padding-left:3em;opacity:0.6"><span style="color:#e0a030">●</span> <b>worker' in html
+    assert "</span> failed · paler: exited, its last status</div>" in html
     # Children are indented under their parent, in spawn order.
     assert html.index("manager") < html.index("worker")
 
@@ -126,3 +129,20 @@ def test_payloads_cut_short_are_summarised_without_their_size() -> None:
     assert snapshot._payload_shape(row) == "{…}"
     row[snapshot.M_TEXT] = "plain words"
     assert snapshot._payload_shape(row) == "text"
+
+
+def test_rows_saved_without_a_summary_show_the_payload_shape() -> None:
+    message = [
+        0,
+        "id0",
+        STATUS,
+        "assistant",
+        ROOT,
+        "",
+        '{"status":{"Wait":{"reason":"WaitingForUserInput"}}}',
+        52,
+        0,
+    ]
+    html = render_html([[ROOT, "root", None, "exited", "done", "", [], 0]], [message])
+    assert "Wait(WaitingForUserInput)" in html  # a notebook saved before summaries existed
+    assert '<span style="color:#27ae60">●</span> <b>root' in html  # exited, last status done: green

@@ -2,12 +2,15 @@
 
 Shown where widgets do not run (nbconvert, GitHub) and compared by nbval, so the output is stable from
 run to run: no times, no message ids, and scope ids other than the root's are replaced by ``#1``, ``#2``,
-... in spawn order. Payloads are summarised by shape (status, or the JSON object's keys), never quoted.
+... in spawn order. A common message reads as its one-line summary (``notebook/summaries.py``, scope ids
+in it aliased too); any other payload is summarised by shape (the JSON object's keys), never quoted. An
+agent that exited keeps the colour of its last status (the line is paler), as in the live view.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from html import escape
 from typing import Any
@@ -18,7 +21,7 @@ __all__ = ["render_html", "summary_text"]
 
 # Row positions (see widget.py).
 A_SCOPE, A_NAME, A_PARENT, A_STATE, A_STATUS, A_DETAIL, A_ACTORS, A_FAULTS, A_USAGE, A_FAILED = range(10)
-M_SEQ, M_ID, M_TYPE, M_ACTOR, M_SCOPE, M_TARGET, M_TEXT, M_SIZE, M_FLAGS = range(9)
+M_SEQ, M_ID, M_TYPE, M_ACTOR, M_SCOPE, M_TARGET, M_TEXT, M_SIZE, M_FLAGS, M_SUMMARY = range(10)
 
 MAX_TREE = 100  # agents drawn in the tree; the rest are counted
 
@@ -30,6 +33,8 @@ _COLORS = {
     "exited": "#aab1ba",
     "failed": "#8e1f1f",
 }
+_LEGEND = ("processing", "waiting", "done", "error", "failed")
+_SCOPE_WORD = re.compile(r"\b[A-Za-z0-9]{6}\b")
 _COMMON = "wasmind.common."
 _STATUS_TYPE = "wasmind.common.assistant.StatusUpdate"
 
@@ -57,11 +62,18 @@ def render_html(
     parts = [
         '<div class="wasmind-agent-view-snapshot" style="font-family:sans-serif;font-size:12px">',
         f"<div><b>{escape(summary_text(agents, total))}</b> ({live} live)</div>",
+        _legend() if agents else "",
         _tree(agents, alias),
         _table(messages[-last:] if last > 0 else [], agents, alias, total),
         "</div>",
     ]
     return "\n".join(p for p in parts if p)
+
+
+def _legend() -> str:
+    """The colours of the tree's dots, in one line."""
+    dots = [f'<span style="color:{_COLORS[key]}">●</span> {key}' for key in _LEGEND]
+    return '<div style="color:#888">' + " ".join(dots) + " · paler: exited, its last status</div>"
 
 
 def _aliases(agents: Sequence[Sequence[Any]]) -> dict[str, str]:
@@ -109,7 +121,7 @@ def _tree(agents: Sequence[Sequence[Any]], alias: dict[str, str]) -> str:
 
 def _agent_line(row: Sequence[Any], alias: dict[str, str], depth: int) -> str:
     state, status = row[A_STATE], row[A_STATUS]
-    key = state if state in ("exited", "failed") else status
+    key = "failed" if state == "failed" else status or state  # an exited agent keeps its last status
     color = _COLORS.get(key, "#7f8c9b")
     failed = row[A_FAILED] if len(row) > A_FAILED else 0  # rows saved before 'failed' existed have none
     shown = f"{state}, {_plural(failed, 'actor')} failed" if failed and state != "failed" else state
@@ -137,14 +149,18 @@ def _table(
     names = {row[A_SCOPE]: row[A_NAME] for row in agents}
     head = "".join(
         f'<th style="text-align:left;padding:0 6px">{h}</th>'
-        for h in ("#", "agent", "actor", "type", "payload")
+        for h in ("#", "agent", "actor", "type", "message")
     )
     rows = []
     for m in messages:
         scope = m[M_SCOPE]
         who = f"{names.get(scope) or ''} {alias.get(scope, '?')}".strip()
-        to = f"→ {alias.get(m[M_TARGET], '?')} " if m[M_TARGET] else ""
-        cells = (str(m[M_SEQ]), who, m[M_ACTOR], _short_type(m[M_TYPE]), to + _payload_shape(m))
+        summary = m[M_SUMMARY] if len(m) > M_SUMMARY else ""  # rows saved before summaries have none
+        if summary:
+            what = _SCOPE_WORD.sub(lambda w: alias.get(w.group(), w.group()), summary)
+        else:
+            what = (f"→ {alias.get(m[M_TARGET], '?')} " if m[M_TARGET] else "") + _payload_shape(m)
+        cells = (str(m[M_SEQ]), who, m[M_ACTOR], _short_type(m[M_TYPE]), what)
         rows.append("<tr>" + "".join(f'<td style="padding:0 6px">{escape(c)}</td>' for c in cells) + "</tr>")
     caption = f"last {len(messages)} of {total} messages" if total > len(messages) else f"{total} messages"
     return (

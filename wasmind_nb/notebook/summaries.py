@@ -84,7 +84,7 @@ def _response(p: dict[str, Any]) -> str:
 def _tool_status(p: dict[str, Any]) -> str:
     kind, body = _variant(p.get("status"))
     if kind != "Done":
-        return f"tool {kind.lower() or 'status'}" + (f" {p['id']}" if p.get("id") else "")
+        return f"tool {kind.lower() or 'status'}"  # Received, AwaitingSystem (call ids vary run to run)
     outcome, result = _variant((body or {}).get("result"))
     if isinstance(result, dict):
         shown = (result.get("ui_display_info") or {}).get("collapsed") or result.get("content", "")
