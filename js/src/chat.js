@@ -3,6 +3,7 @@
 // go to the kernel as {kind: "chat", action: "open" | "send" | "interrupt", scope, text}.
 import { agentLabel, h, usageLabel } from "./format.js";
 
+const INTERRUPT_TITLE = "stop the agent's current work: its model call is cancelled, the turn dropped";
 const HEADER_KEYS = ["status", "system_prompt", "available", "reason", "error", "sending"];
 
 /**
@@ -41,6 +42,11 @@ export function entryHead(entry, labelOf = (scope) => scope) {
   return head;
 }
 
+/** Whether an agent with this status has work to interrupt (unknown statuses count as busy). */
+export function busy(status) {
+  return !/^(waiting for user input|done:|failed:)/.test(status ?? "");
+}
+
 /** A tool call's summary line: `read_file(path=greeting.py) · ok · Read 1 line`. */
 export function callSummary(call) {
   const status = call.status === "pending" ? "running…" : call.status;
@@ -64,7 +70,7 @@ export class Chat {
     this.send = h("button", "wm-button wm-chat-send", "Send");
     this.send.title = "send this as a user message (AddMessage) to the agent";
     this.interrupt = h("button", "wm-button wm-chat-interrupt", "Interrupt");
-    this.interrupt.title = "stop the agent's current work: its model call is cancelled, the turn dropped";
+    this.interrupt.title = INTERRUPT_TITLE;
     this.note = h("div", "wm-chat-note");
     const row = h("div", "wm-chat-input");
     row.append(this.input, this.send, this.interrupt);
@@ -191,7 +197,8 @@ export class Chat {
     const off = !chat.available;
     this.input.disabled = off;
     this.send.disabled = off;
-    this.interrupt.disabled = off;
+    this.interrupt.disabled = off || !busy(chat.status);
+    this.interrupt.title = off || busy(chat.status) ? INTERRUPT_TITLE : "nothing to interrupt: the agent is idle";
     const note = [];
     if (off && chat.reason) note.push(chat.reason);
     if (chat.sending) note.push("sending…");

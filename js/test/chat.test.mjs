@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { applyChatDelta, callSummary, entryHead } from "../src/chat.js";
+import { applyChatDelta, busy, callSummary, entryHead } from "../src/chat.js";
 import { storeFor } from "../src/store.js";
 import { FakeModel, emptyState } from "./fake_model.mjs";
 
@@ -82,4 +82,11 @@ test("entries and calls read as one line", () => {
     callSummary({ call: "read_file(path=a.py)", status: "ok", summary: "1 line" }),
     "read_file(path=a.py) · ok · 1 line",
   );
+});
+
+test("an agent waiting for input, done or failed has nothing to interrupt", () => {
+  for (const status of ["waiting for user input", "done: wrote it", "failed: boom"])
+    assert.equal(busy(status), false, status);
+  for (const status of ["processing", "waiting for tools", "waiting for lite llm", "", undefined])
+    assert.equal(busy(status), true, status);
 });

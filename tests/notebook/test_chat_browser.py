@@ -104,6 +104,7 @@ def click_agent(page: Any, scope: str) -> None:
 
 @pytest.mark.timeout(600)
 def test_chat_with_an_agent_and_interrupt_it(lab: Lab, chromium: Any) -> None:  # noqa: F811
+    sync_api = playwright_api()
     page = chromium.pages[0] if chromium.pages else chromium.new_page()
     page.set_default_timeout(UI_S * 1000)
     errors: list[str] = []
@@ -139,6 +140,8 @@ def test_chat_with_an_agent_and_interrupt_it(lab: Lab, chromium: Any) -> None:  
         box.press("Enter")
         reply = chat.locator(".wm-msg-assistant", has_text="It prints hi.")
         reply.wait_for()
+        interrupt = chat.locator("button.wm-chat-interrupt")
+        sync_api.expect(interrupt).to_be_disabled()  # waiting for input: nothing to interrupt
         assert box.input_value() == ""
         assert chat.locator(".wm-msg-user .wm-msg-text").first.inner_text() == "What does greeting.py do?"
         assert chat.locator(".wm-msg-user .wm-msg-head").first.inner_text() == "you"
@@ -173,12 +176,14 @@ def test_chat_with_an_agent_and_interrupt_it(lab: Lab, chromium: Any) -> None:  
         assert held.get_attribute("data-status") == "pending"
         assert "running…" in held.locator("summary").inner_text()
         page.screenshot(path=str(ARTIFACTS / "chat_pending.png"), full_page=True)
-        chat.locator("button.wm-chat-interrupt").click()
+        sync_api.expect(interrupt).to_be_enabled()  # waiting for its (held) tool call
+        interrupt.click()
         page.wait_for_function(
             "() => document.querySelector('.wasmind-agent-view details.wm-call[data-call=c2]')"
             "?.dataset.status === 'error'"
         )
         chat.locator(".wm-msg-notice", has_text="interrupt requested").wait_for()
+        sync_api.expect(interrupt).to_be_disabled()
         held.locator("summary").click()
         assert "interrupted" in held.locator(".wm-call-result").inner_text().lower()
         assert call.get_attribute("open") is not None  # expanded calls stay expanded while the pane updates
