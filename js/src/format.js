@@ -107,9 +107,22 @@ export function statusLabel(row) {
   const detail = row[A_DETAIL];
   const failed = row[A_FAILED] ?? 0;
   const parts = [state !== "failed" && failed ? `${state}, ${failed} actor${failed > 1 ? "s" : ""} failed` : state];
-  if (status) parts.push(status);
-  if (detail) parts.push(detail);
+  const reason = status === "waiting" ? waitingFor(detail) : "";
+  if (reason) parts.push(reason);
+  else {
+    if (status) parts.push(status);
+    if (detail) parts.push(detail);
+  }
   return parts.join(" · ");
+}
+
+/** `WaitingForUserInput` -> `waiting for user input` ("" for a reason of another form). */
+export function waitingFor(reason) {
+  if (!reason?.startsWith("WaitingFor")) return "";
+  return `waiting for ${reason
+    .slice("WaitingFor".length)
+    .replace(/(?<=[a-z])(?=[A-Z])/g, " ")
+    .toLowerCase()}`;
 }
 
 /** The graph's tooltip of an agent: name and scope, status, actors, and its model usage if any. */

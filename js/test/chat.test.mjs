@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { applyChatDelta, busy, callSummary, entryHead } from "../src/chat.js";
+import { statusLabel } from "../src/format.js";
 import { storeFor } from "../src/store.js";
 import { FakeModel, emptyState } from "./fake_model.mjs";
 
@@ -89,4 +90,15 @@ test("an agent waiting for input, done or failed has nothing to interrupt", () =
     assert.equal(busy(status), false, status);
   for (const status of ["processing", "waiting for tools", "waiting for lite llm", "", undefined])
     assert.equal(busy(status), true, status);
+});
+
+test("an agent's status reads in words", () => {
+  const row = (state, status, detail) => ["a", "n", null, state, status, detail, [], 0, [0, 0, 0, null], 0];
+  assert.equal(statusLabel(row("live", "waiting", "WaitingForUserInput")), "live · waiting for user input");
+  assert.equal(statusLabel(row("exited", "waiting", "WaitingForLiteLLM")), "exited · waiting for lite llm");
+  assert.equal(
+    statusLabel(row("live", "waiting", "CompactingConversation")),
+    "live · waiting · CompactingConversation",
+  );
+  assert.equal(statusLabel(row("live", "done", "wrote it")), "live · done · wrote it");
 });
