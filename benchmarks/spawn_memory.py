@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import time
 
 from common import ACTOR_NAMES, bench_config, pss_bytes, rss_bytes, timed
 
@@ -28,6 +29,7 @@ async def measure(
         await mind.wait_idle()
         gc.collect()
         before, before_pss = rss_bytes(), pss_bytes()
+        cpu = time.process_time()
         with timed() as elapsed:
             for start in range(0, agents, batch):
                 count = min(batch, agents - start)
@@ -35,6 +37,7 @@ async def measure(
                     *(mind.spawn_agent(ACTOR_NAMES, name=f"w{start + i}") for i in range(count))
                 )
             await mind.wait_idle(timeout=None)
+        cpu = time.process_time() - cpu
         gc.collect()
         after, after_pss = rss_bytes(), pss_bytes()
         live = sum(1 for info in mind.agents.values() if info.alive) - 1
@@ -43,6 +46,7 @@ async def measure(
         "agents": agents,
         "seconds": elapsed[0],
         "agents_per_s": agents / elapsed[0],
+        "cpu_ms_per_agent": cpu / agents * 1e3,
         "rss_per_agent_kib": (after - before) / agents / 1024,
         "pss_per_agent_kib": (after_pss - before_pss) / agents / 1024,
         "rss_total_mib": after / 2**20,
@@ -60,7 +64,7 @@ def main() -> None:
     build = "standalone" if args.standalone else "shared"
     print(f"python_build = {build}")
     print(
-        f"{'mode':<9} {'agents':>7} {'seconds':>8} {'agents/s':>9} {'KiB/agent':>10} "
+        f"{'mode':<9} {'agents':>7} {'seconds':>8} {'agents/s':>9} {'CPU ms/agent':>13} {'KiB/agent':>10} "
         f"{'PSS KiB/agent':>14} {'RSS MiB':>8}"
     )
     for mode, count in (("isolated", args.isolated), ("pooled", args.pooled)):
@@ -69,6 +73,7 @@ def main() -> None:
         r = asyncio.run(measure(mode, count, python_build=build))
         print(
             f"{mode:<9} {r['agents']:>7} {r['seconds']:>8.2f} {r['agents_per_s']:>9.0f} "
+            f"{r['cpu_ms_per_agent']:>13.2f} "
             f"{r['rss_per_agent_kib']:>10.0f} {r['pss_per_agent_kib']:>14.0f} {r['rss_total_mib']:>8.0f}"
         )
 

@@ -214,10 +214,12 @@ def test_the_cli_builds_standalone_components_and_prints_where(tmp_path, capsys)
 
 
 MODULE_PROBE = """\
+import importlib.machinery
 import inspect
 import sys
 
 import helper
+import pkg.mod
 from wasmind_sdk import ActorBase, broadcast, on
 
 LOADS = []
@@ -233,15 +235,23 @@ class Actor(ActorBase):
             "same": module is sys.modules[type(self).__module__] and module.Actor is Actor,
             "name": __name__, "file": __file__, "cached": __cached__, "package": __package__,
             "spec": [spec.name, spec.origin, spec.cached, spec.has_location, spec.parent],
-            "loader": type(__loader__).__name__, "loads": len(LOADS), "helper": helper.VALUE,
+            "loader": isinstance(__loader__, importlib.machinery.SourceFileLoader),
+            "loads": len(LOADS), "helper": helper.VALUE, "config": self.config,
             "source": inspect.getsource(Actor).splitlines()[0],
+            "pkg": [pkg.mod.VALUE, pkg.mod.__spec__.parent, pkg.__path__, pkg.__file__, pkg.mod.__file__],
+            "data": __loader__.get_data("/.wasmind/actor/pkg/data.txt").decode(),
         })
 """
 
 
-async def test_the_actor_module_is_imported_as_importlib_would_with_or_without_its_bytecode(tmp_path) -> None:
+async def test_the_actor_module_is_imported_as_importlib_would_with_or_without_a_bundle(tmp_path) -> None:
+    """Its folder's modules come from the bundle handed to the constructor, or from their files."""
     folder = actor_folder(tmp_path, MODULE_PROBE)
     (folder / "helper.py").write_text("VALUE = 'from the folder'\n")
+    (folder / "pkg").mkdir()
+    (folder / "pkg" / "__init__.py").write_text("")
+    (folder / "pkg" / "mod.py").write_text("VALUE = 'in a package'\n")
+    (folder / "pkg" / "data.txt").write_text("data beside it")
     expected = {
         "same": True,
         "name": "actor",
@@ -250,29 +260,36 @@ async def test_the_actor_module_is_imported_as_importlib_would_with_or_without_i
         "package": "",
         "spec": ["actor", "/.wasmind/actor/actor.py", "/.wasmind/actor/__pycache__/actor.cpython-314.pyc",
                  True, ""],
-        "loader": "SourceFileLoader",
+        "loader": True,
         "source": "class Actor(ActorBase):",
         "loads": 1,
         "helper": "from the folder",
+        "config": {"greeting": "hi"},
+        "pkg": ["in a package", "pkg", ["/.wasmind/actor/pkg"], "/.wasmind/actor/pkg/__init__.py",
+                "/.wasmind/actor/pkg/mod.py"],
+        "data": "data beside it",
     }  # fmt: skip
+    actor_config = '[actors.probe.config]\ngreeting = "hi"\n'
     for instances in ("isolated", "pooled"):
-        config = config_for(folder, f'[runtime]\ninstances = "{instances}"')
+        config = config_for(folder, f'[runtime]\ninstances = "{instances}"\n{actor_config}')
         async with Wasmind(config, progress=False) as mind:
+            loaded = mind.runtime.components["probe"]
+            assert loaded.boot.startswith("\0")  # the bundle goes to the constructor
             await mind.spawn_agent(["probe"], "second")
             await mind.broadcast("demo.Ping", {})
             await mind.wait_idle()
             assert mind.faults == []
             assert payloads(mind, "demo.Module") == [expected, expected]
-            prepared = mind.runtime.components["probe"].preopens[1].host_path
-    (pyc,) = Path(prepared).glob("__pycache__/actor.*.pyc")
-    bytecode = pyc.read_bytes()
-    pyc.unlink()  # without the bytecode the loader compiles the source (and cannot write it back)
+            prepared = Path(loaded.preopens[1].host_path).parent
+    bundle = prepared / "bundle"
+    data = bundle.read_bytes()
+    bundle.unlink()  # a prepared copy without a bundle: the modules import from their files
     try:
-        async with Wasmind(config_for(folder), progress=False) as mind:
+        async with Wasmind(config_for(folder, actor_config), progress=False) as mind:
+            assert mind.runtime.components["probe"].boot == ""
             await mind.broadcast("demo.Ping", {})
             await mind.wait_idle()
             assert mind.faults == []
             assert payloads(mind, "demo.Module") == [expected]
-        assert not pyc.exists()
     finally:
-        pyc.write_bytes(bytecode)  # the cache as it was
+        bundle.write_bytes(data)  # the cache as it was

@@ -39,6 +39,7 @@ class LoadedActor:
     preopens: tuple[Preopen, ...] = ()  # granted read-only besides the actor's own fs grants
     #: the message types its SDK handlers take (``None``: unknown, so every message may matter)
     handled_types: tuple[str, ...] | None = None
+    boot: str = ""  # put in front of the config of an instance's first constructor call
 
 
 def _needs_build(spec: ActorSpec, cache: Path) -> bool:
@@ -163,7 +164,9 @@ def _prepare_all(
             except BuildError as err:
                 errors.append(str(err))
                 continue
-            loaded[name] = LoadedActor(interpreter, prepared.preopens(stdlib), prepared.handled_types)
+            loaded[name] = LoadedActor(
+                interpreter, prepared.preopens(stdlib), prepared.handled_types, prepared.boot
+            )
     if errors:
         raise BuildError("\n\n".join(errors))
     return loaded

@@ -52,6 +52,8 @@ class PreparedActor:
     python_path: tuple[Path, ...]  # compiled copies of its python_path folders, in order
     #: the message types its ``@on`` handlers take; ``None`` when it wants every message
     handled_types: tuple[str, ...] | None
+    #: what the first constructor call of an instance is handed in front of the config (see ``boot``)
+    boot: str = ""
 
     def preopens(self, stdlib: Path) -> tuple[Preopen, ...]:
         """What an instance is granted read-only: the standard library, the actor's and its paths' code."""
@@ -80,11 +82,21 @@ def prepare_actor(spec: ActorSpec, interpreter: Component, engine: EngineHost, c
         _prepare_into(root, spec, interpreter, engine, cache)
     report = json.loads((root / "handlers.json").read_text())
     types = report["message_types"]
+    bundle = root / "bundle"
     return PreparedActor(
         folder=root / "actor",
         python_path=tuple(root / f"path{i}" for i in range(len(spec.python_path))),
         handled_types=None if report["catch_all"] or types is None else tuple(types),
+        boot=boot(bundle.read_bytes()) if bundle.is_file() else "",
     )
+
+
+def boot(bundle: bytes) -> str:
+    """The text in front of the config of an instance's first constructor call: the actor's compiled
+    modules (the prepare pass's ``bundle``), so the guest imports them without opening a file.
+
+    ``"\\0<n>\\0"`` then the ``n`` bytes as Latin-1 text; a TOML config never starts with a NUL."""
+    return f"\0{len(bundle)}\0{bundle.decode('latin-1')}"
 
 
 def _prepare_into(
@@ -104,6 +116,8 @@ def _prepare_into(
                 f"actor '{spec.name}' ({spec.source_path}): {_host_paths(error.read_text(), spec)}"
             )
         (staging / "prepare" / "handlers.json").rename(staging / "handlers.json")
+        if (staging / "prepare" / "bundle").is_file():
+            (staging / "prepare" / "bundle").rename(staging / "bundle")
         (staging / "prepare").rmdir()
         try:
             os.replace(staging, root)

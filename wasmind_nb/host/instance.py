@@ -149,9 +149,11 @@ class ComponentInstance:
         label: str,
         preopens: tuple[Preopen, ...] = (),
         limits: StoreLimits = StoreLimits(),
+        boot: str = "",
     ) -> None:
         self.label = label
         self.poisoned = False
+        self._boot = boot
         host = host.for_component(component)
         if host.python_wasi and preopens:
             raise ComponentLoadError(
@@ -188,8 +190,13 @@ class ComponentInstance:
         return func
 
     def construct(self, scope: str, config_toml: str) -> ResourceAny:
-        """Call the actor constructor; returns the resource handle."""
-        return self._call(self._ctor, "constructor", scope, config_toml)
+        """Call the actor constructor; returns the resource handle.
+
+        The first call that succeeds gets ``boot`` in front of the config: the shared Python interpreter
+        takes the actor's compiled code that way (see :func:`wasmind_nb.build.prepare.boot`)."""
+        handle = self._call(self._ctor, "constructor", scope, self._boot + config_toml)
+        self._boot = ""
+        return handle
 
     def handle(self, actor: ResourceAny, envelope: Envelope) -> None:
         """Call ``handle-message`` on one actor (through the fast lowering of the envelope).

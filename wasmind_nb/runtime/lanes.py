@@ -96,7 +96,12 @@ class Lanes:
 
     def _new(self, label: str, spec: ActorSpec, loaded: LoadedActor, *, pooled: bool) -> Lane:
         lane = Lane(
-            label=label, spec=spec, component=loaded.component, pooled=pooled, preopens=loaded.preopens
+            label=label,
+            spec=spec,
+            component=loaded.component,
+            pooled=pooled,
+            preopens=loaded.preopens,
+            boot=loaded.boot,
         )
         self._lanes[id(lane)] = lane
         return lane
@@ -196,6 +201,7 @@ class Lanes:
                 label=lane.label,
                 preopens=lane.preopens + grants,
                 limits=StoreLimits(max_memory_bytes=caps.max_memory_bytes or self._settings.max_memory_bytes),
+                boot=lane.boot,
             )
         if lane.fs_guard is None:
             lane.fs_guard = self._symlink_guard(lane)

@@ -134,6 +134,7 @@ class Lane:
     component: Component
     pooled: bool
     preopens: tuple[Preopen, ...] = ()  # the interpreter's read-only grants, besides the actor's fs grants
+    boot: str = ""  # what an instance's first constructor call gets in front of the config
     items: deque[tuple[Work, Actor, Envelope | None]] = field(default_factory=deque)
     scheduled: bool = False
     running: tuple[Work, Actor, Envelope | None] | None = None
