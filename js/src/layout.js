@@ -16,6 +16,7 @@ export const GRID_ROW = 40; // height of a childless node's box
 const GRID_MIN = 8; // from this many children on, they are packed in rows
 const GRID_ASPECT = 1.5; // target width / height of a packed block
 const MIN_ASPECT = 0.1; // the narrowest a block gets when it shares its row with other families
+const CROWDED = 4; // from this many families in a row, even their few workers are stacked
 
 /**
  * Lays out a forest.
@@ -69,8 +70,14 @@ function arrange(kids, children, sizes, aspect) {
   const inner = [];
   const leaves = [];
   for (const c of kids) (children[c].length ? inner : leaves).push(c);
-  if (leaves.length < GRID_MIN || !inner.length) {
-    const block = pack(leaves.length < GRID_MIN ? kids : leaves, sizes, leaves.length >= GRID_MIN, aspect);
+  if (!inner.length) {
+    // A few workers of a family that shares its row with many others are stacked too (narrow, tall).
+    const shelves = leaves.length >= GRID_MIN || (leaves.length > 2 && aspect <= GRID_ASPECT / CROWDED);
+    const block = pack(leaves, sizes, shelves, aspect);
+    return { ...block, anchor: block.w / 2 };
+  }
+  if (leaves.length < GRID_MIN) {
+    const block = pack(kids, sizes, false);
     return { ...block, anchor: block.w / 2 };
   }
   // [inner children, left half] [grid of the childless ones] [inner children, right half], in one row

@@ -72,7 +72,17 @@ test("no two edges cross, with hundreds of agents in families", () => {
     for (let w = 0; w < 9; w++) families.push(scope);
     if (lead % 2) for (let w = 0; w < 3; w++) families.push(0);
   }
-  const cases = [Int32Array.from(families)];
+  const small = [-1]; // 50 leads of 5 workers each: 301 agents
+  for (let lead = 0; lead < 50; lead++) {
+    const scope = small.length;
+    small.push(0);
+    for (let w = 0; w < 5; w++) small.push(scope);
+  }
+  const cases = [Int32Array.from(families), Int32Array.from(small)];
+  for (const parents of cases) {
+    const { width, height } = layoutTree(parents);
+    assert.ok(width / height < 8, `a row of families keeps a viewable shape: ${width} x ${height}`);
+  }
   for (let seed = 1; seed <= 12; seed++) {
     // random trees: each agent's parent an earlier agent, biased towards a few busy managers
     const next = random(seed);
