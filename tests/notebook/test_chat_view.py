@@ -223,6 +223,8 @@ def test_a_source_without_input_shows_the_pane_disabled() -> None:
             return lambda: None
 
     view = AgentView(Recording())
+    view._answer({"kind": "chat", "action": "send", "scope": "", "text": "hi"})
+    assert view.chat["error"] == "select an agent first: click it in the graph"
     view.open_chat(ROOT)
     assert view.chat["scope"] == ROOT and view.chat["available"] is False
     assert view.chat["reason"].startswith("this view's source takes no input")

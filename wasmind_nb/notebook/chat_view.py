@@ -296,7 +296,10 @@ class ChatPanel:
             self._fail(f"unknown chat action {action!r}")
             return
         scope = str(content.get("scope") or "")
-        if not scope or scope != self.scope:
+        if not self.scope:
+            self._fail("select an agent first: click it in the graph")
+            return
+        if scope != self.scope:
             self._fail("the pane shows another agent now: nothing was sent")
             return
         available, reason = self._availability(scope)
