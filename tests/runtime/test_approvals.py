@@ -165,6 +165,38 @@ async def test_shutdown_cancels_waiting_calls_and_runs_none(tmp_path: Path) -> N
         runtime.decide("a1", True)
 
 
+async def test_an_interrupt_cancels_the_agents_waiting_calls(tmp_path: Path) -> None:
+    """The assistant drops the calls it waited for; approving one later would run it for nobody."""
+    async with Wasmind(config(True), working_dir=tmp_path, progress=False, llm=[EDIT, "Stopped."]) as mind:
+        await ask(mind)
+        await mind.interrupt(ROOT)
+        await mind.wait_idle()  # no ApprovalPending: nothing waits any more
+        assert mind.pending_approvals == []
+        cancelled = mind.runtime.approvals.decided("a1")
+        assert cancelled is not None and cancelled.state == "cancelled"
+        assert cancelled.reason == "the agent was interrupted"
+        with pytest.raises(ApprovalError, match="already cancelled \\(the agent was interrupted\\)"):
+            await mind.approve("a1")
+        await mind.wait_idle()
+        assert not (tmp_path / "hello.txt").exists()  # the edit never ran
+        assert not [
+            m for m in mind.messages if m.message_type == EXECUTE and m.from_actor_id == "file_interaction"
+        ]
+
+
+async def test_an_interrupt_of_another_agent_leaves_the_calls_waiting(tmp_path: Path) -> None:
+    async with Wasmind(config(True), working_dir=tmp_path, progress=False, llm=[EDIT, "Ok."]) as mind:
+        await ask(mind)
+        other = await mind.spawn_agent(["assistant"], name="other")
+        await mind.interrupt(other)
+        with pytest.raises(ApprovalPending):
+            await mind.wait_idle()
+        assert [a.id for a in mind.pending_approvals] == ["a1"]
+        await mind.approve("a1")
+        await mind.wait_idle()
+        assert (tmp_path / "hello.txt").read_text() == "hi\n"
+
+
 @pytest.mark.parametrize(
     ("value", "message"),
     [

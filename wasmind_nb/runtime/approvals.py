@@ -165,6 +165,15 @@ class ApprovalDesk:
         ]  # fmt: skip
         return [self.take(approval_id, "cancelled", reason)[0] for approval_id in ids]
 
+    def cancel_interrupted(self, payload: bytes) -> list[PendingApproval]:
+        """An ``Interrupt`` (``{agent}``): the assistant drops the calls it was waiting for, so that agent's
+        held calls are cancelled (a later approval would run a call nobody waits for)."""
+        try:
+            scope = json.loads(payload)["agent"]
+        except (ValueError, KeyError, TypeError):
+            return []  # not an interrupt the assistant would act on either
+        return self.cancel_for(str(scope), None, "the agent was interrupted")
+
     def decided(self, approval_id: str) -> PendingApproval | None:
         return self._decided.get(approval_id)
 

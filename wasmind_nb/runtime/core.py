@@ -46,6 +46,7 @@ from wasmind_nb.runtime.approvals import (
 from wasmind_nb.runtime.bus import Bus
 from wasmind_nb.runtime.denials import DenialLog
 from wasmind_nb.runtime.events import ActorFault, AgentEvent, Envelope, RuntimeEvent
+from wasmind_nb.runtime.guard import INTERRUPT
 from wasmind_nb.runtime.idle import IdleCounter
 from wasmind_nb.runtime.ids import ROOT_SCOPE, IdSource
 from wasmind_nb.runtime.lanes import Lanes
@@ -168,6 +169,9 @@ class Runtime:
             envelope, recipients = self.bus.post(message_type, payload, from_actor_id, from_scope, parent_id)
             if message_type in (TOOLS_AVAILABLE, EXECUTE_TOOL_CALL):
                 recipients = self._approval_check(envelope, recipients)
+            elif message_type == INTERRUPT:
+                for approval in self.approvals.cancel_interrupted(payload):
+                    self._approval_changed(approval)
             items: list[Item] = [(actor.lane, Work.DELIVER, actor, envelope) for actor in recipients]
             if message_type == Exit.MESSAGE_TYPE:
                 items += self._begin_exit(from_scope)
