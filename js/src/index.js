@@ -49,6 +49,7 @@ class AgentViewUI {
     this.applyFilters();
     this.listeners = FILTERS.map((k) => [`change:filter_${k}`, () => this.applyFilters()]);
     this.listeners.push(["change:chat", () => this.chatChanged()]);
+    this.listeners.push(["change:bus", () => this.busChanged()]);
     this.listeners.push([
       "change:height",
       () => this.root.style.setProperty("--wm-height", `${model.get("height")}px`),
@@ -57,6 +58,7 @@ class AgentViewUI {
     this.unsubscribe = ["agents", "messages", "reset"].map((e) => this.store.on(e, () => this.scheduleStatus()));
     this.unsubscribe.push(this.store.on("reset", () => this.graph.select(this.timeline.focus())));
     this.unsubscribe.push(this.store.on("agents", () => this.graph.select(this.timeline.focus())));
+    this.busChanged();
     this.scheduleStatus();
     // A hook for tests and benchmarks; not an API.
     el.wasmind = {
@@ -151,6 +153,12 @@ class AgentViewUI {
   }
 
   /** The kernel opened another agent's conversation (a click here, or view.open_chat in Python). */
+  /** Mark the held messages: while paused, everything from the next envelope on is logged, not delivered. */
+  busChanged() {
+    const bus = this.model.get("bus") ?? {};
+    this.timeline.setHeldFrom(bus.paused && bus.held > 0 ? (bus.seq ?? -1) : -1);
+  }
+
   chatChanged() {
     const scope = this.model.get("chat")?.scope ?? "";
     if (scope && scope !== this.chatScope) this.showTab("chat");

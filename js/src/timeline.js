@@ -28,6 +28,7 @@ export class Timeline {
     this.filter = makeFilter();
     this.shown = []; // absolute positions of the rows passing the filter, ascending
     this.selected = -1;
+    this.heldFrom = -1; // seq of the first held message while the bus is paused (setHeldFrom)
     this.follow = true;
     this.raf = 0;
     this.el = h("div", "wm-timeline");
@@ -195,6 +196,14 @@ export class Timeline {
   }
 
   /** Forgets what the pooled rows show (agent names may have changed). */
+  /** While the bus is paused, the messages from `seq` on are logged but not yet delivered (held): their
+   * rows are marked. `-1`: nothing is held. */
+  setHeldFrom(seq) {
+    if (seq === this.heldFrom) return;
+    this.heldFrom = seq;
+    this.schedule();
+  }
+
   invalidate() {
     for (const row of this.pool) row.pos = -1;
     this.schedule();
@@ -213,6 +222,7 @@ export class Timeline {
   fill(row, pos) {
     const msg = this.store.messageAt(pos);
     row.el.classList.toggle("wm-sel", pos === this.selected);
+    row.el.classList.toggle("wm-held", this.heldFrom >= 0 && msg[M_SEQ] >= this.heldFrom);
     if (row.pos === pos && row.seq === msg[M_SEQ]) return;
     row.pos = pos;
     row.seq = msg[M_SEQ];

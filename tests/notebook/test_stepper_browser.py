@@ -65,6 +65,19 @@ def bus_line(page: Any) -> str:
     return page.locator(f"{STEPPER} .wm-bus").inner_text()
 
 
+def held_rows(page: Any, types: list[str]) -> None:
+    """Wait until the timeline marks exactly the rows of ``types`` as held (in order)."""
+    page.wait_for_function(
+        """(types) => {
+            const sel = '.wasmind-agent-view .wm-tl-rows .wm-row:not([hidden])';
+            const rows = [...document.querySelectorAll(sel)];
+            const held = rows.filter(r => r.classList.contains('wm-held')).map(r => r.children[3].title);
+            return JSON.stringify(held) === JSON.stringify(types);
+        }""",
+        arg=types,
+    )
+
+
 def wait_bus(page: Any, paused: bool, held: int) -> None:
     page.wait_for_function(
         """([paused, held]) => {
@@ -106,6 +119,7 @@ def test_pause_step_and_resume_with_the_buttons(lab: Lab, chromium: Any) -> None
         ), bus_line(page)
         buttons = {b: page.locator(f"{STEPPER} button[data-bus={b}]") for b in ("pause", "step", "resume")}
         assert buttons["pause"].is_disabled() and buttons["step"].is_enabled()
+        held_rows(page, ["demo.Ping"])  # logged in its place, marked as not yet delivered
         page.screenshot(path=str(ARTIFACTS / "stepper_paused.png"), full_page=True)
 
         # One step delivers the Ping: the echo's Pong is logged and held next.
@@ -115,9 +129,11 @@ def test_pause_step_and_resume_with_the_buttons(lab: Lab, chromium: Any) -> None
             "'.wasmind-agent-view .wm-stepper .wm-bus').textContent)"
         )
         wait_bus(page, paused=True, held=1)
+        held_rows(page, ["demo.Pong"])  # the Ping was delivered
         page.screenshot(path=str(ARTIFACTS / "stepper_stepped.png"), full_page=True)
         buttons["step"].click()
         wait_bus(page, paused=True, held=0)
+        held_rows(page, [])
         assert bus_line(page) == "paused (paused) · nothing held"
 
         buttons["resume"].click()
