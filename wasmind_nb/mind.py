@@ -333,13 +333,13 @@ class Wasmind(SteppingMixin, ApprovingMixin):
 
     def _check_unique_name(self, name: str, parent: str) -> None:
         """Names are unique among the live children of a parent, so that a name finds one agent."""
-        for agent in list(self.runtime.agents.values()):
-            if agent.parent == parent and agent.name == name and agent.starting_or_running:
-                raise SpawnError(
-                    f"an agent named '{name}' already runs under {self._label(parent)} "
-                    f"(scope {agent.scope}): "
-                    f"exit it first (`await mind.exit_agent('{agent.scope}')`) or choose another name"
-                )
+        agent = self.runtime.running_child(parent, name)
+        if agent is not None:
+            raise SpawnError(
+                f"an agent named '{name}' already runs under {self._label(parent)} "
+                f"(scope {agent.scope}): "
+                f"exit it first (`await mind.exit_agent('{agent.scope}')`) or choose another name"
+            )
 
     def _label(self, scope: str) -> str:
         agent = self.runtime.agents.get(scope)

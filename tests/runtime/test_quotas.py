@@ -69,3 +69,27 @@ async def test_a_host_broadcast_over_the_payload_limit_is_refused_at_once(make_c
         with pytest.raises(PayloadTooLarge, match="MAX_PAYLOAD_BYTES"):
             await mind.broadcast("demo.Echo", b"x" * (MAX_PAYLOAD_BYTES + 1))
         assert len(mind.messages) == before and not mind.faults
+
+
+async def test_failed_and_exited_agents_free_their_places_and_names(make_config) -> None:
+    """The runtime keeps the live count and the names as agents come and go (a spawn counts none)."""
+    text = (
+        'starting_actors = ["echo"]\n[runtime]\nmax_agents = 3\n'
+        '[actors.echo]\nsource = { path = "echo" }\n'
+        '[actors.broken]\nsource = { path = "echo" }\nconfig = { trap_in_constructor = true }\n'
+    )
+    async with Wasmind(make_config(text), progress=False) as mind:
+        for _ in range(3):  # each failed agent gives its place back
+            with pytest.raises(SpawnError, match="constructor trap requested"):
+                await mind.spawn_agent(["broken"], "broken")
+        first = await mind.spawn_agent(["echo"], "worker")
+        with pytest.raises(SpawnError, match="an agent named 'worker' already runs"):
+            await mind.spawn_agent(["echo"], "worker")
+        await mind.spawn_agent(["echo"], "other")
+        with pytest.raises(SpawnError, match=r"\[runtime\] max_agents"):
+            await mind.spawn_agent(["echo"], "third")
+        await mind.exit_agent(first)
+        await mind.wait_idle()
+        await mind.spawn_agent(["echo"], "worker")  # its name and its place are free again
+        runtime = mind.runtime
+        assert runtime._live_agents == sum(1 for a in runtime.agents.values() if a.live) == 3

@@ -109,6 +109,8 @@ class Runtime:
         self.working_dir = working_dir
         self.ids = IdSource(seed)
         self.agents: dict[str, Agent] = {}
+        self._live_agents = 0  # kept by spawn and Agent.on_end: a spawn must not count them all
+        self._by_name: dict[tuple[str | None, str], list[Agent]] = {}  # every agent, by parent and name
         self.faults: list[ActorFault] = []
         self._lock = threading.RLock()
         self._uids = itertools.count(1)
@@ -412,13 +414,18 @@ class Runtime:
                 raise SpawnError("the runtime has shut down")
             if parent is not None and parent not in self.agents:
                 raise SpawnError(f"unknown parent scope '{parent}'")
-            alive = sum(1 for a in self.agents.values() if a.live)
-            quotas.check_spawn(self.config.runtime, alive, self._depth(parent) + 1 if parent else 0)
+            quotas.check_spawn(
+                self.config.runtime, self._live_agents, self._depth(parent) + 1 if parent else 0
+            )
             if rename:
                 name = self._free_name(name, parent)
             scope = ROOT_SCOPE if parent is None and ROOT_SCOPE not in self.agents else self.ids.scope()
-            agent = Agent(scope=scope, name=name, parent=parent, actor_names=tuple(names))
+            agent = Agent(
+                scope=scope, name=name, parent=parent, actor_names=tuple(names), on_end=self._agent_ended
+            )
             self.agents[scope] = agent
+            self._live_agents += 1
+            self._by_name.setdefault((parent, name), []).append(agent)
             for actor_name in names:
                 agent.actors.append(self._new_actor(actor_name, scope))
             self._emit(AgentEvent("spawning", scope, name, parent, agent.actor_names))
@@ -432,12 +439,22 @@ class Runtime:
 
     def _free_name(self, name: str, parent: str | None) -> str:
         """``name``, or ``name-2``, ``name-3``, ... : the first not taken by a live child of ``parent``."""
-        taken = {a.name for a in self.agents.values() if a.parent == parent and a.starting_or_running}
         candidate, n = name, 1
-        while candidate in taken:
+        while self.running_child(parent, candidate) is not None:
             n += 1
             candidate = f"{name}-{n}"
         return candidate
+
+    def running_child(self, parent: str | None, name: str) -> Agent | None:
+        """The child of ``parent`` named ``name`` that is starting or running, if there is one."""
+        with self._lock:
+            for agent in self._by_name.get((parent, name), ()):
+                if agent.starting_or_running:
+                    return agent
+        return None
+
+    def _agent_ended(self, agent: Agent) -> None:
+        self._live_agents -= 1
 
     def _depth(self, scope: str) -> int:
         """How many levels ``scope`` is below the root."""

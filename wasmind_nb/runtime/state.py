@@ -9,6 +9,8 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from wasmtime.component import Component, ResourceAny
 
     from wasmind_nb.config import ActorSpec
@@ -98,6 +100,8 @@ class Agent:
     exited_count: int = 0
     error: str | None = None
     ready: concurrent.futures.Future[str] = field(default_factory=concurrent.futures.Future)
+    #: called once when it stops being :attr:`live` (the runtime counts live agents with it)
+    on_end: Callable[[Agent], None] | None = field(default=None, repr=False)
 
     @property
     def live(self) -> bool:
@@ -117,9 +121,12 @@ class Agent:
         """Change state along :data:`AGENT_MOVES` (``error``: why it failed)."""
         if to not in AGENT_MOVES[self.state]:
             raise IllegalTransition(f"agent {self.name} ({self.scope}): {self.state} -> {to}")
+        was_live = self.live
         self.state = to
         if error is not None:
             self.error = error
+        if was_live and not self.live and self.on_end is not None:
+            self.on_end(self)
 
 
 @dataclass(eq=False)
