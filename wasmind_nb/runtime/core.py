@@ -258,7 +258,7 @@ class Runtime:
             if actor.state != "pending" or not agent.starting_or_running:
                 return
         try:
-            with self.lanes.entered(lane, actor) as instance:
+            with self.lanes.constructing(), self.lanes.entered(lane, actor) as instance:
                 handle = instance.construct(actor.scope, actor.config_toml)
         except (ActorTrap, ComponentLoadError) as err:
             self._fail_spawn(agent, actor, str(err))
