@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from wasmind_nb.payload_text import message_text, short, tool_arguments, variant
 from wasmind_nb.runtime.events import Envelope
 from wasmind_nb.usage import Usage, usage_text
 
@@ -171,55 +172,26 @@ def call_text(name: str, arguments: Any, width: int = _ARG_WIDTH) -> str:
     if isinstance(arguments, dict):
         parts = [f"{key}={_value_text(value, width)}" for key, value in arguments.items()]
         return f"{name}({', '.join(parts)})"
-    return f"{name}({_short(str(arguments), width)})" if arguments not in (None, "") else f"{name}()"
+    return f"{name}({short(str(arguments), width)})" if arguments not in (None, "") else f"{name}()"
 
 
 def _value_text(value: Any, width: int) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return _short(text, width)
-
-
-def _short(text: str, width: int) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= width else line[: width - 1] + "…"
-
-
-def _variant(value: Any) -> tuple[str, Any]:
-    if isinstance(value, str):
-        return value, None
-    if isinstance(value, dict) and len(value) == 1:
-        return next(iter(value.items()))
-    return "", None
-
-
-def _content(message: Any) -> str:
-    content = message.get("content") if isinstance(message, dict) else None
-    if isinstance(content, list):  # OpenAI content parts
-        return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return content if isinstance(content, str) else ""
-
-
-def _arguments(raw: Any) -> Any:
-    if not isinstance(raw, str):
-        return raw
-    try:
-        return json.loads(raw) if raw.strip() else {}
-    except ValueError:
-        return raw
+    return short(text, width)
 
 
 def status_text(status: Any) -> str:
     """``processing``, ``waiting for user input``, ``done: <summary>``, ``failed: <why>``."""
-    kind, body = _variant(status)
+    kind, body = variant(status)
     if kind == "Processing":
         return "processing"
     if kind == "Wait":
-        reason, _ = _variant(body.get("reason") if isinstance(body, dict) else None)
+        reason, _ = variant(body.get("reason") if isinstance(body, dict) else None)
         words = reason.removeprefix("WaitingFor").removeprefix("Waiting")
         spaced = _WORD_START.sub(" ", words).lower().strip()  # WaitingForLiteLLM: "lite llm"
         return f"waiting for {spaced}" if reason.startswith("WaitingFor") else f"waiting ({reason})"
     if kind == "Done":
-        outcome, result = _variant(body.get("result") if isinstance(body, dict) else None)
+        outcome, result = variant(body.get("result") if isinstance(body, dict) else None)
         if outcome == "Ok" and isinstance(result, dict):
             word = "done" if result.get("success", True) else "failed"
             return f"{word}: {result.get('summary', '')}"
@@ -284,12 +256,12 @@ class ConversationBuilder:
         message = p.get("message") or {}
         role = message.get("role", "user")
         sender = "user" if env.from_actor_id in HOST_SENDERS else env.from_scope
-        return self._add(Entry(env.seq, role, _content(message), sender=sender))
+        return self._add(Entry(env.seq, role, message_text(message), sender=sender))
 
     def _request(self, env: Envelope, p: dict[str, Any]) -> bool:
         if not self._own(env):
             return False
-        system = _content((p.get("chat_state") or {}).get("system"))
+        system = message_text((p.get("chat_state") or {}).get("system"))
         if system == self.conversation.system_prompt:
             return False
         self.conversation.system_prompt = system
@@ -303,20 +275,22 @@ class ConversationBuilder:
         for raw in message.get("tool_calls") or []:
             function = raw.get("function") or {}
             call = ToolCallEntry(
-                str(raw.get("id", "")), str(function.get("name", "")), _arguments(function.get("arguments"))
+                str(raw.get("id", "")),
+                str(function.get("name", "")),
+                tool_arguments(function.get("arguments")),
             )
             self._calls[call.id] = self._pending[call.id] = call
             calls.append(call)
         usage = p.get("usage") or {}
         tokens = (int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0))
-        return self._add(Entry(env.seq, "assistant", _content(message), tool_calls=calls, tokens=tokens))
+        return self._add(Entry(env.seq, "assistant", message_text(message), tool_calls=calls, tokens=tokens))
 
     def _tool_status(self, env: Envelope, p: dict[str, Any]) -> bool:
         call = self._calls.get(str(p.get("id")))
-        kind, body = _variant(p.get("status"))
+        kind, body = variant(p.get("status"))
         if call is None or not self._own(env) or kind != "Done" or call.status != "pending":
             return False
-        outcome, result = _variant(body.get("result"))
+        outcome, result = variant(body.get("result"))
         result = result if isinstance(result, dict) else {"content": str(result)}
         call.summary = (result.get("ui_display_info") or {}).get("collapsed")
         self._settle(call, "ok" if outcome == "Ok" else "error", str(result.get("content", "")))
@@ -335,7 +309,7 @@ class ConversationBuilder:
         for message in (p.get("chat_state") or {}).get("messages") or []:
             call = self._pending.get(str(message.get("tool_call_id")))
             if call is not None and message.get("role") == "tool":
-                content = _content(message)
+                content = message_text(message)
                 self._settle(call, "error" if content.startswith("Error:") else "ok", content)
                 changed = True
         return changed

@@ -9,27 +9,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from typing import Any
 
+from wasmind_nb.payload_text import short, variant
 from wasmind_nb.runtime.events import Envelope
 
 _WIDTH = 100
 
 
-def _short(text: Any, width: int = _WIDTH) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= width else line[: width - 1] + "…"
-
-
-def _variant(value: Any) -> tuple[str, Any]:
-    if isinstance(value, dict) and len(value) == 1:
-        return next(iter(value.items()))
-    return str(value), None
-
-
 def _add_message(p: dict) -> str:
     message = p.get("message", {})
-    return f"{message.get('role', '?')} -> {p.get('agent')}: {_short(message.get('content', ''))}"
+    return f"{message.get('role', '?')} -> {p.get('agent')}: {short(message.get('content', ''), _WIDTH)}"
 
 
 def _response(p: dict) -> str:
@@ -37,31 +26,31 @@ def _response(p: dict) -> str:
     calls = message.get("tool_calls") or []
     if calls:
         return "calls " + ", ".join(_call(c.get("function", {})) for c in calls)
-    return f"answers: {_short(message.get('content') or '')}"
+    return f"answers: {short(message.get('content') or '', _WIDTH)}"
 
 
 def _call(function: dict) -> str:
-    return f"{function.get('name')}({_short(function.get('arguments', ''), 60)})"
+    return f"{function.get('name')}({short(function.get('arguments', ''), 60)})"
 
 
 def _tool_status(p: dict) -> str | None:
-    kind, body = _variant(p.get("status"))
+    kind, body = variant(p.get("status"))
     if kind != "Done":
         return None
-    outcome, result = _variant(body.get("result"))
+    outcome, result = variant(body.get("result"))
     summary = (result or {}).get("ui_display_info", {}).get("collapsed") or (result or {}).get("content", "")
-    return f"tool {'ok' if outcome == 'Ok' else 'error'}: {_short(summary)}"
+    return f"tool {'ok' if outcome == 'Ok' else 'error'}: {short(summary, _WIDTH)}"
 
 
 def _status(p: dict) -> str:
-    kind, body = _variant(p.get("status"))
+    kind, body = variant(p.get("status"))
     if kind == "Wait":
-        reason, _ = _variant(body.get("reason"))
+        reason, _ = variant(body.get("reason"))
         return f"status: waiting ({reason})"
     if kind == "Done":
-        outcome, result = _variant(body.get("result"))
+        outcome, result = variant(body.get("result"))
         detail = result.get("summary") if isinstance(result, dict) else result
-        return f"status: done ({'ok' if outcome == 'Ok' else 'failed'}): {_short(detail or '')}"
+        return f"status: done ({'ok' if outcome == 'Ok' else 'failed'}): {short(detail or '', _WIDTH)}"
     return f"status: {kind.lower()}"
 
 
@@ -71,7 +60,7 @@ def _spawned(p: dict) -> str:
 
 
 def _notification(p: dict) -> str:
-    return f"{str(p.get('level', '')).lower()}: {p.get('title')}: {_short(p.get('message', ''))}"
+    return f"{str(p.get('level', '')).lower()}: {p.get('title')}: {short(p.get('message', ''), _WIDTH)}"
 
 
 _DESCRIBE: dict[str, Callable[[dict], str | None]] = {

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from wasmind_nb.conversation import HOST_SENDERS, call_text, status_text
+from wasmind_nb.payload_text import message_text, short, tool_arguments, variant
 
 __all__ = ["MAX_PARSED", "WIDTH", "message_summary"]
 
@@ -25,42 +26,13 @@ _COMMON = "wasmind.common."
 NameOf = Callable[[str], str]
 
 
-def _short(text: str, width: int) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= width else line[: width - 1] + "…"
-
-
 def _quote(text: str) -> str:
-    return f'"{_short(text, _QUOTE)}"'
-
-
-def _variant(value: Any) -> tuple[str, Any]:
-    if isinstance(value, str):
-        return value, None
-    if isinstance(value, dict) and len(value) == 1:
-        return next(iter(value.items()))
-    return "", None
-
-
-def _content(message: Any) -> str:
-    content = message.get("content") if isinstance(message, dict) else None
-    if isinstance(content, list):  # OpenAI content parts
-        return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return content if isinstance(content, str) else ""
-
-
-def _arguments(raw: Any) -> Any:
-    if not isinstance(raw, str):
-        return raw
-    try:
-        return json.loads(raw) if raw.strip() else {}
-    except ValueError:
-        return raw
+    return f'"{short(text, _QUOTE)}"'
 
 
 def _call(raw: Any) -> str:
     function = (raw.get("function") if isinstance(raw, dict) else None) or {}
-    return call_text(str(function.get("name", "?")), _arguments(function.get("arguments")), width=30)
+    return call_text(str(function.get("name", "?")), tool_arguments(function.get("arguments")), width=30)
 
 
 def _add_message(p: dict[str, Any], sender: str, name_of: NameOf) -> str:
@@ -68,13 +40,13 @@ def _add_message(p: dict[str, Any], sender: str, name_of: NameOf) -> str:
     role = message.get("role", "user")
     to = name_of(str(p.get("agent", "")))
     kind = "" if role == "user" else f" ({role})"
-    return f"{sender} -> {to}{kind}: {_quote(_content(message))}"
+    return f"{sender} -> {to}{kind}: {_quote(message_text(message))}"
 
 
 def _response(p: dict[str, Any]) -> str:
     message = p.get("message") or {}
     calls = [_call(raw) for raw in message.get("tool_calls") or []]
-    text = _content(message)
+    text = message_text(message)
     parts = ([_quote(text)] if text or not calls else []) + calls
     usage = p.get("usage") or {}
     tokens = int(usage.get("prompt_tokens") or 0) + int(usage.get("completion_tokens") or 0)
@@ -82,15 +54,15 @@ def _response(p: dict[str, Any]) -> str:
 
 
 def _tool_status(p: dict[str, Any]) -> str:
-    kind, body = _variant(p.get("status"))
+    kind, body = variant(p.get("status"))
     if kind != "Done":
         return f"tool {kind.lower() or 'status'}"  # Received, AwaitingSystem (call ids vary run to run)
-    outcome, result = _variant((body or {}).get("result"))
+    outcome, result = variant((body or {}).get("result"))
     if isinstance(result, dict):
         shown = (result.get("ui_display_info") or {}).get("collapsed") or result.get("content", "")
     else:
         shown = str(result)
-    return f"tool {'ok' if outcome == 'Ok' else 'error'}: {_short(shown, _QUOTE * 2)}"
+    return f"tool {'ok' if outcome == 'Ok' else 'error'}: {short(shown, _QUOTE * 2)}"
 
 
 def _chat_state(p: dict[str, Any], what: str) -> str:
@@ -109,7 +81,7 @@ def _spawned(p: dict[str, Any], name_of: NameOf) -> str:
 def _notification(p: dict[str, Any]) -> str:
     level = str(p.get("level", "Info")).lower()
     title, message = str(p.get("title", "")), str(p.get("message", ""))
-    return f"{level}: " + ": ".join(x for x in (title, _short(message, _QUOTE * 2)) if x)
+    return f"{level}: " + ": ".join(x for x in (title, short(message, _QUOTE * 2)) if x)
 
 
 def _build(message_type: str, p: Any, sender: str, name_of: NameOf) -> str:
@@ -210,6 +182,6 @@ def message_summary(
         return ""
     sender = "user" if from_actor in HOST_SENDERS else name_of(from_scope)
     try:
-        return _short(_build(message_type, parsed, sender, name_of), WIDTH)
+        return short(_build(message_type, parsed, sender, name_of), WIDTH)
     except (AttributeError, KeyError, TypeError, ValueError):  # a malformed payload: no summary
         return ""

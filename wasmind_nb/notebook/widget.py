@@ -36,6 +36,7 @@ from wasmind_nb.notebook.filters import MessageFilter, message_matches
 from wasmind_nb.notebook.freezing import FreezingDisplay
 from wasmind_nb.notebook.snapshot import render_html, summary_text
 from wasmind_nb.notebook.summaries import message_summary
+from wasmind_nb.payload_text import short, variant
 from wasmind_nb.runtime.events import ROOT_SCOPE, ActorFault, AgentEvent, Envelope, RuntimeEvent
 from wasmind_nb.usage import RESPONSE_TYPE, Pricing, response_tokens
 
@@ -94,6 +95,9 @@ class Clock(Protocol):
     def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle | Any: ...
 
 
+_DETAIL = 120  # characters of an agent's detail line at most
+
+
 class MessageRow(NamedTuple):
     """A timeline row, as returned by ``AgentView.filtered_messages``."""
 
@@ -112,36 +116,21 @@ class MessageRow(NamedTuple):
 def status_of(payload: object) -> tuple[str, str]:
     """``(status, detail)`` of a ``StatusUpdate`` payload: processing/waiting/done/error, a short reason."""
     status = payload.get("status") if isinstance(payload, dict) else None
-    kind, body = _variant(status)
+    kind, body = variant(status)
     if kind == "Processing":
         return "processing", ""
     if kind == "Wait":
-        reason, _ = _variant(body.get("reason") if isinstance(body, dict) else None)
+        reason, _ = variant(body.get("reason") if isinstance(body, dict) else None)
         return "waiting", reason
     if kind == "Done":
         result = body.get("result") if isinstance(body, dict) else None
-        tag, value = _variant(result)
+        tag, value = variant(result)
         if tag == "Err":
-            return "error", _short(str(value))
+            return "error", short(str(value), _DETAIL)
         ok = value if isinstance(value, dict) else {}
-        summary = _short(str(ok.get("summary", "")))
+        summary = short(str(ok.get("summary", "")), _DETAIL)
         return ("done" if ok.get("success", True) else "error"), summary
     return "", ""
-
-
-def _variant(value: object) -> tuple[str, Any]:
-    """An externally tagged serde enum as ``(tag, body)``; unit variants are bare strings."""
-    if isinstance(value, str):
-        return value, None
-    if isinstance(value, dict) and len(value) == 1:
-        ((tag, body),) = value.items()
-        return str(tag), body
-    return "", None
-
-
-def _short(text: str, limit: int = 120) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _field(info: Any, name: str, default: Any = None) -> Any:
@@ -188,7 +177,7 @@ class ViewState:
             state_name = str(_field(info, "state", None) or "live")
             row[A_STATE] = _STATES.get(state_name, state_name)
             if row[A_STATE] == "failed" and _field(info, "error"):
-                row[A_DETAIL] = _short(str(_field(info, "error")))
+                row[A_DETAIL] = short(str(_field(info, "error")), _DETAIL)
         # Agents seen in the history but absent from the live table have exited.
         for row in state.agents:
             if row[A_SCOPE] not in infos and row[A_SCOPE] != ROOT_SCOPE and row[A_STATE] != "failed":
@@ -273,7 +262,7 @@ class ViewState:
         self._describe(row, event.name, event.parent, event.actors)
         row[A_STATE] = _STATES.get(event.change, event.change)
         if event.change == "failed" and event.error:
-            row[A_DETAIL] = _short(event.error)
+            row[A_DETAIL] = short(event.error, _DETAIL)
         self._settle(row)
 
     def _fault(self, fault: ActorFault) -> None:
@@ -299,7 +288,7 @@ class ViewState:
         if all(actor in failed for actor in row[A_ACTORS]):
             actor = row[A_ACTORS][0]
             row[A_STATE] = "failed"
-            row[A_DETAIL] = _short(f"actor '{actor}' failed: {failed[actor]}")
+            row[A_DETAIL] = short(f"actor '{actor}' failed: {failed[actor]}", _DETAIL)
 
     def _envelope(self, env: Envelope) -> None:
         if env.seq <= self.last_seq:

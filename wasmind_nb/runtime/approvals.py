@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from wasmind_nb.payload_text import tool_arguments
 from wasmind_nb.runtime.events import Envelope
 from wasmind_nb.runtime.state import Actor
 
@@ -128,7 +129,7 @@ class ApprovalDesk:
                 agent_name=agent_name,
                 actor=actor.name,
                 tool=tool,
-                arguments=_arguments(raw),
+                arguments=tool_arguments(raw),
                 tool_call_id=tool_call_id,
                 originating_request_id=request_id,
                 seq=envelope.seq,
@@ -181,15 +182,6 @@ class ApprovalDesk:
     def pending(self) -> list[PendingApproval]:
         """The calls waiting for a decision, oldest first."""
         return [held.approval for held in self._held.values()]
-
-
-def _arguments(raw: Any) -> Any:
-    if not isinstance(raw, str):
-        return raw
-    try:
-        return json.loads(raw) if raw.strip() else {}
-    except ValueError:
-        return raw
 
 
 __all__ = ["APPROVAL_SENDER", "ApprovalDesk", "Decision", "PendingApproval"]
