@@ -9,7 +9,6 @@ Screenshots go to ``test-artifacts/approvals_*.png``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,12 +20,12 @@ from nbformat.v4 import new_code_cell, new_notebook
 from tests.notebook.chromium import ARTIFACTS
 from tests.notebook.test_jupyterlab_e2e import (
     KERNEL,
-    SERVER_START_S,
     UI_S,
     Lab,
     chromium,  # noqa: F401 (fixture)
-    kernel_idle,
-    playwright_api,
+    open_notebook,
+    run_all_cells,
+    serve_lab,
     wait_until,
 )
 
@@ -81,16 +80,8 @@ approval = ["edit_file"]"""
 
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[Lab]:
-    playwright_api()
-    root = tmp_path / "root"
-    root.mkdir()
-    make_notebook(root)
-    server = Lab(root, tmp_path)
-    try:
-        server.wait_ready(SERVER_START_S)
+    with serve_lab(tmp_path, make_notebook) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def wait_count(page: Any, count: int) -> None:
@@ -111,18 +102,8 @@ def test_approve_and_reject_with_the_buttons(lab: Lab, chromium: Any) -> None:  
     page.on("pageerror", lambda e: errors.append(str(e)))
     ARTIFACTS.mkdir(exist_ok=True)
     try:
-        page.goto(f"{lab.url}/lab/tree/{NOTEBOOK}?reset&token={lab.token}")
-        page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for()
-        wait_until(lambda: kernel_idle(lab), UI_S, "the kernel did not start")
-        page.wait_for_function(
-            """() => {
-                const i = document.querySelector('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator');
-                const k = document.querySelector('.jp-NotebookPanel [data-jp-item-name=kernelName]');
-                return k && k.textContent.trim() === 'wasmind e2e' && i && i.dataset.status === 'idle';
-            }"""
-        )
-        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        open_notebook(page, lab, NOTEBOOK)
+        run_all_cells(page)
         page.locator(".wasmind-agent-view .wm-root").first.wait_for(timeout=300_000)
         wait_count(page, 2)
         panel = page.locator(PANEL)

@@ -21,7 +21,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -190,18 +191,50 @@ def playwright_api() -> Any:
     return pytest.importorskip("playwright.sync_api")
 
 
-@pytest.fixture
-def lab(tmp_path: Path) -> Iterator[Lab]:
+@contextmanager
+def serve_lab(tmp_path: Path, write: Callable[[Path], None]) -> Iterator[Lab]:
+    """JupyterLab serving a folder that ``write`` fills; skips the test without Chromium (or Playwright)."""
     playwright_api()  # no server to start for a test that would be skipped
     root = tmp_path / "root"
     root.mkdir()
-    make_notebook(root)
+    write(root)
     server = Lab(root, tmp_path)
     try:
         server.wait_ready(SERVER_START_S)
         yield server
     finally:
         server.stop()
+
+
+def open_notebook(page: Any, lab: Lab, notebook: str, kernel: str | None = "wasmind e2e") -> None:
+    """Open ``notebook`` and wait until its kernel is up: the server has it idle and the page names it
+    (``kernel``; ``None``: any) and shows it idle (before it connects the page says "No Kernel", idle)."""
+    page.goto(f"{lab.url}/lab/tree/{notebook}?reset&token={lab.token}")
+    page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for()
+    wait_until(lambda: kernel_idle(lab), UI_S, "the kernel did not start")
+    if kernel is None:
+        return
+    page.wait_for_function(
+        """name => {
+            const panel = document.querySelector('.jp-NotebookPanel');
+            const kernel = panel && panel.querySelector('[data-jp-item-name=kernelName]');
+            const indicator = panel && panel.querySelector('.jp-Notebook-ExecutionIndicator');
+            return kernel !== null && kernel.textContent.trim() === name
+                && indicator !== null && indicator.getAttribute('data-status') === 'idle';
+        }""",
+        arg=kernel,
+    )
+
+
+def run_all_cells(page: Any) -> None:
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[Lab]:
+    with serve_lab(tmp_path, make_notebook) as server:
+        yield server
 
 
 @pytest.fixture
@@ -251,23 +284,8 @@ def test_notebook_runs_in_jupyterlab_and_the_widget_shows_the_agents(lab: Lab, c
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
-        page.goto(f"{lab.url}/lab/tree/{NOTEBOOK}?reset&token={lab.token}")
-        page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for()
-        # The kernel is up once the server has it idle and the page names it and shows it idle (before it
-        # connects, the page says "No Kernel" with an idle indicator).
-        wait_until(lambda: kernel_idle(lab), UI_S, "the kernel did not start")
-        page.wait_for_function(
-            """name => {
-                const panel = document.querySelector('.jp-NotebookPanel');
-                const kernel = panel && panel.querySelector('[data-jp-item-name=kernelName]');
-                const indicator = panel && panel.querySelector('.jp-Notebook-ExecutionIndicator');
-                return kernel !== null && kernel.textContent.trim() === name
-                    && indicator !== null && indicator.getAttribute('data-status') === 'idle';
-            }""",
-            arg="wasmind e2e",
-        )
-        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+        open_notebook(page, lab, NOTEBOOK)
+        run_all_cells(page)
 
         # Done when every code cell has an execution count and the kernel is idle again.
         page.wait_for_function(

@@ -24,13 +24,11 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from tests.notebook.chromium import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.notebook.test_jupyterlab_e2e import (
-    SERVER_START_S,
     UI_S,
     Lab,
     chromium,  # noqa: F401 (fixture)
-    kernel_idle,
-    playwright_api,
-    wait_until,
+    open_notebook,
+    serve_lab,
 )
 from wasmind_nb.paths import cache_dir
 
@@ -132,17 +130,13 @@ def test_the_exported_page_shows_the_snapshot_with_the_network_blocked(exported:
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[Lab]:
     """JupyterLab serving the small notebook, executed and saved by nbconvert (widget state included)."""
-    playwright_api()
-    root = tmp_path / "root"
-    root.mkdir()
-    write_notebook(root)
-    nbconvert(root, "--to", "notebook", "--inplace")
-    server = Lab(root, tmp_path)
-    try:
-        server.wait_ready(SERVER_START_S)
+
+    def executed(root: Path) -> None:
+        write_notebook(root)
+        nbconvert(root, "--to", "notebook", "--inplace")
+
+    with serve_lab(tmp_path, executed) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.mark.browser
@@ -152,9 +146,7 @@ def test_a_saved_notebook_reopened_without_its_kernel_shows_the_snapshot(lab: La
     page.set_default_timeout(UI_S * 1000)
     ARTIFACTS.mkdir(exist_ok=True)
     try:
-        page.goto(f"{lab.url}/lab/tree/run.ipynb?reset&token={lab.token}")
-        page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for()
-        wait_until(lambda: kernel_idle(lab), UI_S, "the kernel did not start")  # a new kernel: no models
+        open_notebook(page, lab, "run.ipynb", kernel=None)  # a new kernel: no widget models
         snapshot = page.locator(".jp-OutputArea-output .wasmind-agent-view-snapshot")
         snapshot.wait_for()
         assert FINAL.search(snapshot.inner_text())
