@@ -96,6 +96,10 @@ class GuestServices:
     def working_directory(self) -> str:
         return str(self._runtime.working_dir)
 
+    def blocking(self) -> AbstractContextManager[None]:
+        """Around a guest's wait that is not a host call below (a timer): see ``Runtime.blocking``."""
+        return self._runtime.blocking()
+
     def run_command(self, caller: CallContext, spec: CommandSpec) -> CommandOutput | str:
         with self._runtime.blocking():
             return self._runtime.access.run_command(caller, spec)

@@ -9,6 +9,7 @@ that sleeps past its deadline is stopped at it, not at the timer).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -102,10 +103,11 @@ def _sleep_until(deadline_ns: int) -> bool:
     ctx = context.current()
     wanted = (deadline_ns - time.monotonic_ns()) / 1e9
     left = ctx.budget_left_s()
+    blocking = getattr(ctx.services, "blocking", None)  # the runtime's: others run meanwhile
+    with blocking() if blocking is not None else contextlib.nullcontext():
+        time.sleep(max(0.0, min(wanted, left)))
     if wanted <= left:
-        time.sleep(max(0.0, wanted))
         return True
-    time.sleep(max(0.0, left))
     ctx.store.set_epoch_deadline(0)  # the ticker may lag the clock: stop the guest at its next check
     return False
 
