@@ -20,10 +20,12 @@ from tests.mcp.conftest import (
     mind,
     needs_sandbox,
     one_line,
+    processes_with,
     python_grants,
     python_server,
     wait_until_gone,
 )
+from wasmind_nb.host.cgroup import pids_base
 
 pytestmark = pytest.mark.anyio
 
@@ -232,6 +234,21 @@ async def test_the_server_is_stopped_when_its_agent_exits_and_at_shutdown(tmp_pa
         assert m.runtime.access.mcp.running() == 1
         assert not (await call(m, ROOT_SCOPE, "echo", {"text": "b lives"})).failed
     assert wait_until_gone(second) == []
+
+
+async def test_a_servers_processes_are_bounded_and_killed_with_it(tmp_path: Path) -> None:
+    """Its own pids cgroup, as a command has: the bound holds for root too, and nothing outlives it."""
+    if pids_base() is None:
+        pytest.skip("no writable pids cgroup here: only RLIMIT_NPROC bounds a server's processes")
+    token = uuid.uuid4().hex
+    table = tools_actor(tmp_path)
+    table["capabilities"]["command_limits"] = {"processes": 8}
+    async with mind(mcp_config({"tools": table}), tmp_path) as m:
+        outcome = await call(m, ROOT_SCOPE, "fork", {"count": 50, "token": token})
+        started = int(outcome.content.split()[-1])
+        assert 0 < started < 8, outcome.content  # the server itself (bwrap, python) counts too
+        assert processes_with(token)  # the children run detached (their own sessions) ...
+    assert wait_until_gone(token) == []  # ... and die with the server's cgroup at shutdown
 
 
 @pytest.mark.parametrize("instance", ["isolated", "pooled"])

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 _ROOT = Path("/sys/fs/cgroup")
+_JOIN = 'echo $$ > "$0" && exec "$@"'  # joins the cgroup whose cgroup.procs is $0, then runs the rest
 _counter = itertools.count()
 
 
@@ -79,6 +80,10 @@ class PidsCgroup:
                 path.rmdir()
             return None
         return cls(path)
+
+    def join_argv(self, argv: list[str]) -> list[str]:
+        """``argv`` run in this cgroup: a shell joins it (its pid into ``procs``), then becomes ``argv``."""
+        return ["/bin/sh", "-c", _JOIN, str(self.procs), *argv]
 
     def members(self) -> list[int]:
         try:

@@ -40,8 +40,6 @@ DEFAULT_MAX_OUTPUT_BYTES = 100_000
 _READ_CHUNK = 65_536
 #: How long output is still read once the program has exited and its processes were killed.
 _DRAIN_AFTER_EXIT_S = 1.0
-#: Joins the command's cgroup, then becomes the command (``$0`` is the cgroup's ``cgroup.procs``).
-_JOIN_CGROUP = 'echo $$ > "$0" && exec "$@"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +144,7 @@ def _start(
 ) -> CommandOutput:
     """Start ``argv`` (in ``cgroup`` if there is one), track it in ``registry``, and collect its output."""
     if cgroup is not None:
-        argv = ["/bin/sh", "-c", _JOIN_CGROUP, str(cgroup.procs), *argv]
+        argv = cgroup.join_argv(argv)
     try:
         proc = subprocess.Popen(
             argv,

@@ -35,6 +35,7 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from wasmind_nb.config.specs import McpServer
+from wasmind_nb.host.cgroup import PidsCgroup
 from wasmind_nb.host.command_grant import CommandGrant
 from wasmind_nb.host.context import CallContext
 from wasmind_nb.host.denial import Denial
@@ -55,10 +56,13 @@ class _Session:
     connection: McpConnection
     server: McpServer
     scratch: Path | None = None
+    cgroup: PidsCgroup | None = None
     offered: dict[str, str] = dataclasses.field(default_factory=dict)  # name as listed -> the server's
 
     def close(self) -> None:
         self.connection.close()
+        if self.cgroup is not None:
+            self.cgroup.remove()  # whatever the server left behind dies with it
         if self.scratch is not None:
             shutil.rmtree(self.scratch, ignore_errors=True)
 
@@ -190,7 +194,7 @@ class McpGateway:
 
     def _open(self, caller: CallContext, server: McpServer) -> _Session:
         label = f"'{caller.actor_name}' ({server.describe()})"
-        scratch = None
+        scratch = cgroup = None
         if server.url is not None:
             self._check_url(caller, server.url, label)
             headers = {}
@@ -207,9 +211,12 @@ class McpGateway:
             if self._unsandboxed:
                 grant = dataclasses.replace(grant, unsandboxed=True)
             scratch = scratch_folder()
-            params = server_parameters(server, grant, scratch)
+            cgroup = PidsCgroup.create(grant.limits.processes)
+            params = server_parameters(server, grant, scratch, cgroup)
             if isinstance(params, Denial | str):
                 shutil.rmtree(scratch, ignore_errors=True)
+                if cgroup is not None:
+                    cgroup.remove()
                 reason = self._record(params.in_scope(caller.scope)) if isinstance(params, Denial) else params
                 raise McpFailure(f"MCP server {label} cannot start: {reason}")
 
@@ -223,7 +230,7 @@ class McpGateway:
             start_timeout_s=server.start_timeout_s,
             call_timeout_s=server.call_timeout_s,
         )
-        session = _Session(connection, server, scratch)
+        session = _Session(connection, server, scratch, cgroup)
         try:
             connection.start()
         except McpFailure:

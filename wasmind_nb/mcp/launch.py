@@ -6,7 +6,10 @@ The server runs as a granted command would (``host.sandbox``): under ``prlimit``
 ``fs`` grants at their guest paths and network only with ``command_network``. ``env -i`` starts the chain,
 so the server's environment is ``PATH``, ``HOME``, ``LANG``, the actor's ``command_env`` and the source's
 ``env`` table, and nothing of the host's (the MCP SDK would otherwise pass on ``PATH``, ``HOME``, ``USER``,
-...). bwrap dies with the host process (``--die-with-parent``), and every process inside with it.
+...). bwrap dies with the host process (``--die-with-parent``), and every process inside with it. Where the
+host can give one, the server runs in its own pids cgroup (``host.cgroup``), as a command does: its
+processes are bounded by ``command_limits.processes`` even when wasmind-nb runs as root (which
+``RLIMIT_NPROC`` does not bind), and the cgroup kills whatever the server left when it is removed.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 from mcp.client.stdio import StdioServerParameters
 
 from wasmind_nb.config.specs import McpServer
+from wasmind_nb.host.cgroup import PidsCgroup
 from wasmind_nb.host.command_grant import SCRATCH, CommandGrant, Launch, plan_launch
 from wasmind_nb.host.denial import Denial
 from wasmind_nb.host.process import CommandSpec, _unsandboxed, child_env
@@ -27,14 +31,15 @@ ENV = "/usr/bin/env"
 
 
 def server_parameters(
-    server: McpServer, grant: CommandGrant, scratch: Path
+    server: McpServer, grant: CommandGrant, scratch: Path, cgroup: PidsCgroup | None = None
 ) -> StdioServerParameters | Denial | str:
     """The SDK's parameters starting ``server`` for ``grant``, or why it cannot start (a denial: its
     ``cwd`` is outside the actor's folders).
 
     ``server.command`` needs no ``commands`` grant (the config that names it is the grant) but is looked
     up as a granted command is: in the sandbox's ``PATH`` or at a guest path. ``scratch`` is a private
-    folder for the identity files (and, unsandboxed, the server's ``/tmp``); the caller removes it.
+    folder for the identity files (and, unsandboxed, the server's ``/tmp``); the caller removes it, and
+    ``cgroup`` (the server joins it first), which the caller removes when the server is done.
     """
     assert server.command is not None
     grant = dataclasses.replace(grant, programs=(server.command,))
@@ -49,6 +54,8 @@ def server_parameters(
         argv, cwd, env = _unsandboxed(spec, grant, plan, str(scratch))
     else:
         argv, cwd, env = _sandboxed(spec, grant, plan, scratch), "/", child_env(spec, grant, SCRATCH)
+    if cgroup is not None:
+        argv = cgroup.join_argv(argv)
     assignments = [f"{name}={value}" for name, value in env.items()]
     return StdioServerParameters(command=ENV, args=["-i", *assignments, *argv], env={}, cwd=cwd)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import os
 import socket
+import subprocess
 import sys
 import time
 
@@ -66,6 +67,18 @@ if MODE == "tools":
     def die() -> str:
         """Exits the server in the middle of the call."""
         os._exit(1)
+
+    @server.tool()
+    def fork(count: int, token: str) -> str:
+        """Starts ``count`` background ``sleep 300`` processes named ``TOKEN``; how many started."""
+        started = 0
+        for _ in range(count):
+            try:
+                subprocess.Popen([token, "300"], executable="/bin/sleep", start_new_session=True)
+            except OSError:
+                break
+            started += 1
+        return f"started {started}"
 
     @server.tool()
     def hang() -> str:
