@@ -13,11 +13,20 @@ from typing import Any
 import pytest
 import uvicorn
 from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
 
 from tests.actors_builtin.tools_helpers import call, tools_offered
 from tests.mcp.conftest import ROOT_SCOPE, mcp_config, mind
+from wasmind_nb.mcp import gateway
 
 pytestmark = pytest.mark.anyio
+
+
+# The server checks the Host header (DNS rebinding protection); the name is the one the tests resolve.
+SERVED_HOSTS = TransportSecuritySettings(
+    allowed_hosts=["127.0.0.1:*", "mcp-server.test:*"],
+    allowed_origins=["http://127.0.0.1:*", "http://mcp-server.test:*"],
+)
 
 
 def free_port() -> int:
@@ -37,7 +46,10 @@ def server_url() -> Iterator[str]:
 
     port = free_port()
     config = uvicorn.Config(
-        _needs_token(server.streamable_http_app()), host="127.0.0.1", port=port, log_level="error"
+        _needs_token(server.streamable_http_app(transport_security=SERVED_HOSTS)),
+        host="127.0.0.1",
+        port=port,
+        log_level="error",
     )
     http = uvicorn.Server(config)
     thread = threading.Thread(target=http.run, daemon=True)
@@ -133,3 +145,41 @@ async def test_a_wrong_token_is_a_fault_naming_the_server(
         assert [f.actor for f in m.faults] == ["adder"]
         assert f"MCP server 'adder' ({private}) failed to start" in m.faults[0].error
         assert "wrong" not in m.faults[0].error
+
+
+def play_dns(monkeypatch, *answers: list[str]) -> None:
+    """The gateway's resolver gives ``answers`` in turn, then the last one for ever."""
+    given = list(answers)
+
+    def resolver(host: str, port: int) -> list[str]:
+        assert host == "mcp-server.test"
+        return given.pop(0) if len(given) > 1 else given[0]
+
+    monkeypatch.setattr(gateway, "resolve", resolver)
+
+
+async def test_connections_go_to_the_checked_address_of_a_granted_name(
+    tmp_path: Path, server_url: str, monkeypatch
+) -> None:
+    play_dns(monkeypatch, ["127.0.0.1"])  # the name exists only in this resolver
+    port = port_of(server_url)
+    url = server_url.replace("127.0.0.1", "mcp-server.test")
+    grant = {"http_hosts": [f"mcp-server.test:{port}", f"127.0.0.1:{port}"]}
+    async with mind(mcp_config({"adder": {"mcp": {"url": url}, "capabilities": grant}}), tmp_path) as m:
+        outcome = await call(m, ROOT_SCOPE, "add", {"a": 2, "b": 3})
+        assert m.faults == [] and m.denials == []
+    assert outcome.content == "5"
+
+
+async def test_a_name_that_rebinds_after_the_check_is_refused_at_the_connection(
+    tmp_path: Path, server_url: str, monkeypatch
+) -> None:
+    play_dns(monkeypatch, ["127.0.0.1"], ["10.20.30.40"])  # granted at the session's check, then not
+    port = port_of(server_url)
+    url = server_url.replace("127.0.0.1", "mcp-server.test")
+    grant = {"http_hosts": [f"mcp-server.test:{port}", f"127.0.0.1:{port}"]}
+    async with mind(mcp_config({"adder": {"mcp": {"url": url}, "capabilities": grant}}), tmp_path) as m:
+        await m.wait_idle()
+        assert [d.capability for d in m.denials] == ["http_hosts"]
+        assert "10.20.30.40" in m.denials[0].reason
+        assert [f.actor for f in m.faults] == ["adder"]  # its start (tools/list) never reached a server

@@ -22,7 +22,6 @@ import dataclasses
 import json
 import os
 import shutil
-import socket
 import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -40,11 +39,19 @@ from wasmind_nb.host.command_grant import CommandGrant
 from wasmind_nb.host.context import CallContext
 from wasmind_nb.host.denial import Denial
 from wasmind_nb.host.netpolicy import HttpPolicy
-from wasmind_nb.host.transport import HttpResponse
+from wasmind_nb.host.transport import HttpResponse, system_resolver
 from wasmind_nb.mcp.connection import McpConnection, McpFailure, McpLoop, Transport
 from wasmind_nb.mcp.launch import scratch_folder, server_parameters
+from wasmind_nb.mcp.network import checked_transport
 
 GATEWAY_HOST = "mcp.wasmind.invalid"
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """The addresses of ``host`` (the system resolver; the tests replace this to play DNS)."""
+    return system_resolver(host, port)
+
+
 _JSON = (("content-type", "application/json"),)
 
 ServerOf = Callable[[str], McpServer | None]
@@ -196,12 +203,16 @@ class McpGateway:
         label = f"'{caller.actor_name}' ({server.describe()})"
         scratch = cgroup = None
         if server.url is not None:
-            self._check_url(caller, server.url, label)
+            policy = self._check_url(caller, server.url, label)
             headers = {}
             if server.bearer_token_env is not None:
                 (token,) = _host_values(label, (server.bearer_token_env,), "bearer_token_env")
                 headers["Authorization"] = f"Bearer {token}"
-            transport = _http_transport(server.url, headers)
+
+            def refused(denial: Denial) -> str:  # a later connection the grant does not cover
+                return self._record(denial.in_scope(caller.scope))
+
+            transport = _http_transport(server.url, headers, checked_transport(policy, resolve, refused))
         else:
             passed = zip(
                 server.env_from_host, _host_values(label, server.env_from_host, "env_from_host"), strict=True
@@ -238,8 +249,9 @@ class McpGateway:
             raise
         return session
 
-    def _check_url(self, caller: CallContext, url: str, label: str) -> None:
-        """The actor's ``http_hosts`` must grant the server's host and each address it resolves to."""
+    def _check_url(self, caller: CallContext, url: str, label: str) -> HttpPolicy:
+        """The actor's ``http_hosts`` must grant the server's host and each address it resolves to (now,
+        and at every connection: :mod:`.network`); returns the policy."""
         parts = urlsplit(url)
         host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -247,7 +259,7 @@ class McpGateway:
         denial = policy.check(host, port)
         if denial is None:
             try:
-                addresses = {info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
+                addresses = resolve(host, port)
             except OSError as err:
                 why = f"{host} does not resolve ({err})"
                 raise McpFailure(f"MCP server {label} cannot be reached: {why}") from None
@@ -257,6 +269,7 @@ class McpGateway:
         if denial is not None:
             reason = self._record(denial.in_scope(caller.scope))
             raise McpFailure(f"MCP server {label} cannot be reached: {reason}")
+        return policy
 
 
 def _host_values(label: str, names: tuple[str, ...], key: str) -> list[str]:
@@ -270,15 +283,15 @@ def _host_values(label: str, names: tuple[str, ...], key: str) -> list[str]:
     return [os.environ[name] for name in names]
 
 
-def _http_transport(url: str, headers: dict[str, str]) -> Transport:
-    """A streamable-HTTP transport that ignores the host's proxy and certificate variables and sends
-    ``headers`` (the SDK sends them to the server's origin only)."""
+def _http_transport(url: str, headers: dict[str, str], network: httpx2.AsyncHTTPTransport) -> Transport:
+    """A streamable-HTTP transport over ``network`` that ignores the host's proxy and certificate
+    variables and sends ``headers`` (the SDK sends them to the server's origin only)."""
 
     @contextlib.asynccontextmanager
     async def transport(errlog: Any) -> AsyncIterator[Any]:
         timeout = httpx2.Timeout(30.0, read=300.0)
         async with (
-            httpx2.AsyncClient(trust_env=False, timeout=timeout, headers=headers) as http,
+            httpx2.AsyncClient(transport=network, timeout=timeout, headers=headers) as http,
             streamable_http_client(url, http_client=http) as streams,
         ):
             yield streams
