@@ -8,7 +8,8 @@ import pytest
 from wasmind_nb import SpawnError, Wasmind
 from wasmind_nb.errors import WasmindError
 from wasmind_nb.notebook.render import StatusTable
-from wasmind_nb.notebook.widget import A_DETAIL, A_FAILED, A_FAULTS, A_STATE, AgentView
+from wasmind_nb.notebook.view_state import A_DETAIL, A_FAILED, A_FAULTS, A_STATE
+from wasmind_nb.notebook.widget import AgentView
 
 pytestmark = pytest.mark.anyio
 

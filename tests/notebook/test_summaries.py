@@ -9,7 +9,7 @@ import pytest
 from tests.notebook.test_widget import ROOT, FakeMind, make_view, spawned
 from wasmind_nb.notebook import summaries
 from wasmind_nb.notebook.summaries import message_summary
-from wasmind_nb.notebook.widget import M_SUMMARY, M_TEXT
+from wasmind_nb.notebook.view_state import M_SUMMARY, M_TEXT
 
 C = "wasmind.common."
 NAMES = {ROOT: "root", "aaaaaa": "coder"}.get

@@ -14,7 +14,8 @@ from wasmind_nb.errors import ConfigError
 from wasmind_nb.llm import Reply
 from wasmind_nb.llm import Usage as ScriptUsage
 from wasmind_nb.notebook.render import StatusTable
-from wasmind_nb.notebook.widget import A_USAGE, AgentView
+from wasmind_nb.notebook.view_state import A_USAGE
+from wasmind_nb.notebook.widget import AgentView
 from wasmind_nb.runtime.events import Envelope
 from wasmind_nb.usage import RESPONSE_TYPE, Pricing, Usage, UsageLedger, UsageRow, response_tokens, usage_text
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from wasmind_nb.config import Config
-from wasmind_nb.notebook.widget import (
+from wasmind_nb.notebook.view_state import (
     A_DETAIL,
     A_FAILED,
     A_FAULTS,
@@ -30,12 +30,8 @@ from wasmind_nb.notebook.widget import (
     M_SEQ,
     M_TARGET,
     M_TEXT,
-    AgentView,
-    Throttle,
-    ViewState,
-    message_matches,
-    status_of,
 )
+from wasmind_nb.notebook.widget import AgentView, Throttle, ViewState, message_matches, status_of
 from wasmind_nb.runtime.events import ActorFault, AgentEvent, Envelope, RuntimeEvent
 from wasmind_nb.usage import RESPONSE_TYPE, Pricing
 
