@@ -25,7 +25,7 @@ from wasmind_nb.build.interpreter import STDLIB_GUEST_PATH, interpreter_key, std
 from wasmind_nb.config.specs import Capabilities
 from wasmind_nb.errors import ActorTrap, BuildError, ComponentLoadError
 from wasmind_nb.host import context
-from wasmind_nb.host.engine import EPOCH_TICK_S
+from wasmind_nb.host.epoch import EPOCH_TICK_S
 from wasmind_nb.host.instance import ComponentInstance, Preopen, StoreLimits
 from wasmind_nb.host.linker import shared_linker
 from wasmind_nb.runtime.ids import ROOT_SCOPE

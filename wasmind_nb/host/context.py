@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from wasmind_nb.host.cancel import Cancellation
-from wasmind_nb.host.engine import EPOCH_TICK_S
+from wasmind_nb.host.epoch import EPOCH_TICK_S
 
 if TYPE_CHECKING:
     import wasmtime

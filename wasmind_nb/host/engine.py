@@ -16,8 +16,8 @@ from wasmtime.component import Component
 
 from wasmind_nb.build.hashing import file_key
 from wasmind_nb.errors import ComponentLoadError
+from wasmind_nb.host.epoch import EPOCH_TICK_S
 
-EPOCH_TICK_S = 0.01
 #: The largest component file loaded (a Python actor is ~18 MB): checked before a byte of it is read.
 MAX_COMPONENT_BYTES = 256 * 1024 * 1024
 _ENGINE_FLAVOUR = "epoch-interruption;v1"

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 from wasmind_nb.host import context
 from wasmind_nb.host.denial import Denial
-from wasmind_nb.host.engine import EPOCH_TICK_S, EngineHost
+from wasmind_nb.host.engine import EngineHost
+from wasmind_nb.host.epoch import EPOCH_TICK_S
 from wasmind_nb.host.fsguard import SymlinkGuard
 from wasmind_nb.host.instance import ComponentInstance, Preopen, StoreLimits
 from wasmind_nb.runtime.events import Envelope
