@@ -103,7 +103,15 @@ async def test_send_shows_the_reply_and_the_tool_call_with_its_result_live(tmp_p
         assert opened["entries"] == [] and opened["error"] == ""
 
         view._answer({"kind": "chat", "action": "send", "scope": ROOT, "text": "What does greeting.py do?"})
-        chat = await until(view, lambda c: ("assistant", "It prints hi.") in roles(c) and not c["sending"])
+        await mind.wait_idle()  # the reply's StatusUpdate (waiting for user input) follows the reply itself
+        chat = await until(
+            view,
+            lambda c: (
+                ("assistant", "It prints hi.") in roles(c)
+                and not c["sending"]
+                and c["status"] == "waiting for user input"
+            ),
+        )
         assert roles(chat) == [
             ("user", "What does greeting.py do?"),
             ("assistant", "Let me look."),
