@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import textwrap
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -233,17 +234,29 @@ def test_interrupt_cancels_a_wait_and_the_wasmind_stays_usable(kernel: Kernel) -
     kernel.ok("%wasmind start wasmind.toml")
     kernel.ok("%wasmind spawn probe --name p")
     interrupted: list[bool] = []
+    ended = threading.Event()
+
+    def press_interrupt() -> None:
+        # As a user would, press again if nothing happened: under heavy load one SIGINT in about 30 runs
+        # never reached the cell (it ran to its end; likely a race in ipykernel's signal handling).
+        for _ in range(5):
+            kernel.manager.interrupt_kernel()
+            interrupted.append(True)
+            if ended.wait(2.0):
+                return
 
     def interrupt_once_waiting(output: dict[str, Any]) -> None:
         if output.get("text", "").startswith("waiting") and not interrupted:
-            kernel.manager.interrupt_kernel()
-            interrupted.append(True)
+            threading.Thread(target=press_interrupt, daemon=True).start()
+        if output["msg_type"] == "error":
+            ended.set()
 
     # The command outlives any plausible interrupt delivery, so the wait can only end by the interrupt.
     cell = kernel.submit(
         f"{sleep_in_probe(8)}\nprint('waiting', flush=True)\n%wasmind wait\nprint('not here')"
     )
     kernel.finish(cell, on_output=interrupt_once_waiting)
+    ended.set()
     assert interrupted and cell.status == "error"
     assert cell.error is not None and cell.error["ename"] == "Interrupted"
     assert cell.error["traceback"] == [
