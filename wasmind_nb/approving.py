@@ -60,9 +60,7 @@ class ApprovingMixin:
     _approval_tasks: set[asyncio.Task[None]]
     _recorded_decisions: dict[tuple[str, str], tuple[bool, str]]
 
-    @property
-    def runtime(self) -> Runtime:  # provided by Wasmind
-        raise NotImplementedError
+    runtime: Runtime  # provided by Wasmind (a property)
 
     # ------------------------------------------------------------------ public API
     @property

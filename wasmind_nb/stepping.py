@@ -14,6 +14,8 @@ from wasmind_nb.errors import BusPaused, IdleTimeout, WasmindError
 from wasmind_nb.runtime.stepper import Breakpoint, BusState
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from wasmind_nb.runtime.core import Runtime
     from wasmind_nb.runtime.events import Envelope
 
@@ -21,12 +23,9 @@ if TYPE_CHECKING:
 class SteppingMixin:
     """``pause``, ``resume``, ``step``, ``break_on`` and friends; mixed into :class:`wasmind_nb.Wasmind`."""
 
-    @property
-    def runtime(self) -> Runtime:  # provided by Wasmind
-        raise NotImplementedError
-
-    def scope_of(self, name_or_scope: str) -> str:  # provided by Wasmind
-        raise NotImplementedError
+    # Provided by Wasmind (its ``runtime`` property and ``scope_of`` method).
+    runtime: Runtime
+    scope_of: Callable[[str], str]
 
     def pause(self) -> None:
         """Hold every message posted from now on: each is appended to ``mind.messages`` (the order never

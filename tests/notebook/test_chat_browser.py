@@ -24,6 +24,7 @@ from tests.notebook.test_jupyterlab_e2e import (
     UI_S,
     Lab,
     chromium,  # noqa: F401 (fixture)
+    click_agent,
     open_notebook,
     playwright_api,
     run_all_cells,
@@ -72,25 +73,6 @@ approval = ["edit_file"]"""
 def lab(tmp_path: Path) -> Iterator[Lab]:
     with serve_lab(tmp_path, make_notebook) as server:
         yield server
-
-
-def click_agent(page: Any, scope: str) -> None:
-    """Click the agent's node once it stands still inside the canvas (no layout or fit still to come)."""
-    point = page.wait_for_function(
-        """s => {
-            const w = document.querySelector('.wasmind-agent-view').wasmind;
-            const p = w.clientPoint(s);
-            const r = w.graph.canvas.getBoundingClientRect();
-            const inside = p !== null && p.x > r.left && p.x < r.right && p.y > r.top && p.y < r.bottom;
-            const seen = (window.wmLastPoints ??= {});
-            const last = seen[s];
-            seen[s] = p;
-            return inside && last != null && last.x === p.x && last.y === p.y && p;
-        }""",
-        arg=scope,
-        polling="raf",
-    ).json_value()
-    page.mouse.click(point["x"], point["y"])
 
 
 @pytest.mark.timeout(600)

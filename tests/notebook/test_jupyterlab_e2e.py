@@ -269,6 +269,26 @@ def wait_until(condition: Any, timeout: float, what: str) -> None:
         time.sleep(0.25)
 
 
+def click_agent(page: Any, scope: str) -> None:
+    """Click the agent's node once it is inside the canvas and at the same point in two animation frames
+    in a row (a layout or a fit still to come would move it away from where the click lands)."""
+    point = page.wait_for_function(
+        """s => {
+            const w = document.querySelector('.wasmind-agent-view').wasmind;
+            const p = w.clientPoint(s);
+            const r = w.graph.canvas.getBoundingClientRect();
+            const inside = p !== null && p.x > r.left && p.x < r.right && p.y > r.top && p.y < r.bottom;
+            const seen = (window.wmLastPoints ??= {});
+            const last = seen[s];
+            seen[s] = p;
+            return inside && last != null && last.x === p.x && last.y === p.y && p;
+        }""",
+        arg=scope,
+        polling="raf",
+    ).json_value()
+    page.mouse.click(point["x"], point["y"])
+
+
 def outputs_text(page: Any) -> str:
     return "\n".join(page.locator(".jp-OutputArea-output").all_inner_texts())
 
@@ -339,24 +359,7 @@ def test_notebook_runs_in_jupyterlab_and_the_widget_shows_the_agents(lab: Lab, c
 
         # The graph has a node for every spawned agent, inside its canvas; clicking one selects it.
         for name, scope in scopes.items():
-            # The node's point, once it is inside the canvas and the same in two animation frames in a row
-            # (a layout or a fit still to come would move it away from where the click lands).
-            point = page.wait_for_function(
-                """s => {
-                    const w = document.querySelector('.wasmind-agent-view').wasmind;
-                    const p = w.clientPoint(s);
-                    const r = w.graph.canvas.getBoundingClientRect();
-                    const inside = p !== null
-                        && p.x > r.left && p.x < r.right && p.y > r.top && p.y < r.bottom;
-                    const seen = (window.wmLastPoints ??= {});
-                    const last = seen[s];
-                    seen[s] = p;
-                    return inside && last != null && last.x === p.x && last.y === p.y && p;
-                }""",
-                arg=scope,
-                polling="raf",
-            ).json_value()
-            page.mouse.click(point["x"], point["y"])
+            click_agent(page, scope)
             page.wait_for_function(
                 "s => document.querySelector('.wasmind-agent-view').wasmind.stats().selectedScope === s",
                 arg=scope,
