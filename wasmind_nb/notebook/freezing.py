@@ -60,12 +60,9 @@ def progress_bar(text: str | None = None, **options: Any) -> tuple[Any, Freezing
     """A ``tqdm.auto`` bar: in a notebook a widget shown through a :class:`FreezingDisplay` (returned
     with it), its ``text/plain`` being ``text`` if given; elsewhere a line on stderr (``None``)."""
     from tqdm.auto import tqdm
-
-    if not hasattr(tqdm, "status_printer") or not hasattr(tqdm, "reset"):  # not the notebook's bar
-        return tqdm(**options), None
     from tqdm.notebook import tqdm_notebook
 
-    if not issubclass(tqdm, tqdm_notebook):
+    if not issubclass(tqdm, tqdm_notebook):  # a terminal: tqdm.auto chose the text bar
         return tqdm(**options), None
     bar = tqdm(**options, display=False)
     shown = FreezingDisplay()
