@@ -14,6 +14,7 @@ from tests.helpers import payloads
 from wasmind_nb import Wasmind
 from wasmind_nb.errors import SpawnError
 from wasmind_nb.host.engine import shared_engine
+from wasmind_nb.runtime.events import AgentEvent
 
 pytestmark = pytest.mark.anyio
 
@@ -65,3 +66,30 @@ async def test_shutdown_kills_a_running_command_and_returns(make_config, tmp_pat
     (result,) = payloads(mind, "probe.CommandResult")
     assert result["exit_code"] != 0  # killed, not finished
     assert not (tmp_path / "late").exists()
+
+
+async def test_stop_watchers_run_once_after_the_last_events_and_a_failing_one_breaks_nothing(
+    make_config, tmp_path
+) -> None:
+    config = make_config('starting_actors = ["echo"]\n[actors.echo]\nsource = { path = "echo" }\n')
+    mind = Wasmind(config, working_dir=tmp_path, progress=False)
+    await mind.start()
+    seen: list[str] = []
+    events: list[object] = []
+    mind.observe(events.extend)
+
+    def failing() -> None:
+        raise RuntimeError("a broken watcher")
+
+    mind.when_stopped(failing)
+
+    def exits() -> list[str]:
+        return [e.scope for e in events if isinstance(e, AgentEvent) and e.change == "exited"]
+
+    mind.when_stopped(lambda: seen.append(f"stopped, exited: {exits()}"))
+    removed = mind.when_stopped(lambda: seen.append("removed"))
+    removed()
+    await mind.shutdown()
+    await mind.shutdown()  # idempotent: the watchers ran once
+    assert seen == ["stopped, exited: ['000000']"]  # the root's exit reached the observers first
+    assert not mind.running
