@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.metadata import version
 from pathlib import Path
 
@@ -70,8 +70,15 @@ def build_python_actor(source: Path, cache: Path, name: str, python_path: Sequen
     return out
 
 
-def run_componentize(app_module: str, python_path: Sequence[Path], out: Path, label: str) -> None:
-    """Build ``app_module`` (found on ``python_path``, in order) against the WIT into ``out``, atomically.
+def run_componentize(
+    app_module: str,
+    python_path: Sequence[Path],
+    out: Path,
+    label: str,
+    finish: Callable[[Path], object] | None = None,
+) -> None:
+    """Build ``app_module`` (found on ``python_path``, in order) against the WIT into ``out``, atomically;
+    ``finish`` may rewrite the built file before it is moved there.
 
     Raises :class:`BuildError` with componentize-py's Python traceback when the build fails."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -88,6 +95,8 @@ def run_componentize(app_module: str, python_path: Sequence[Path], out: Path, la
         proc = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp)
         if proc.returncode != 0 or not staged.is_file():
             raise BuildError(f"{label} failed to build:\n{_essential(proc.stderr + proc.stdout)}")
+        if finish is not None:
+            finish(staged)
         partial = out.with_suffix(f".partial-{os.getpid()}")
         shutil.move(staged, partial)
         os.replace(partial, out)

@@ -1,9 +1,10 @@
 """The shared Python interpreter: one component that runs every Python actor, built once per version.
 
 The component holds CPython, the modules its snapshot pre-imports (``guest/wasmind_interpreter.py``), the
-SDK and the loader (``guest/actor.py``). It is built with componentize-py the first time it is needed and
-cached under a key over those sources, the WIT and the tool versions; a Python actor then needs no build
-of its own (see :mod:`wasmind_nb.build.prepare`).
+SDK and the loader (``guest/actor.py``). It is built with componentize-py the first time it is needed,
+its snapshot's objects are made immortal (:mod:`wasmind_nb.build.immortal`), and it is cached under a
+key over those sources, the WIT and the tool versions; a Python actor then needs no build of its own
+(see :mod:`wasmind_nb.build.prepare`).
 
 Its standard library comes from componentize-py itself: the wheel embeds it as a zstd-compressed tar
 archive, unpacked once into the cache and granted read-only to every Python actor at ``/python``, the
@@ -20,8 +21,9 @@ import tempfile
 from importlib.metadata import version
 from pathlib import Path
 
+from wasmind_nb.build import immortal
 from wasmind_nb.build.componentize import componentize_version, run_componentize
-from wasmind_nb.build.hashing import content_key
+from wasmind_nb.build.hashing import content_key, file_key
 from wasmind_nb.errors import BuildError
 from wasmind_nb.paths import sdk_dir, wit_dir
 
@@ -34,10 +36,15 @@ _STDLIB_MARKERS = ("os.py", "json/__init__.py")
 
 
 def interpreter_key() -> str:
-    """What the shared interpreter depends on: the loader, the SDK, the WIT and the tool versions."""
+    """What the shared interpreter depends on: the loader, the SDK, the WIT, the tool versions and the
+    code that rewrites it after the build."""
     return content_key(
         [("guest", GUEST_DIR), ("sdk", sdk_dir()), ("wit", wit_dir())],
-        [f"componentize-py={componentize_version()}", f"jinja2={version('jinja2')}"],
+        [
+            f"componentize-py={componentize_version()}",
+            f"jinja2={version('jinja2')}",
+            f"immortal={file_key(Path(immortal.__file__))}",  # it rewrites the built component
+        ],
     )
 
 
@@ -49,7 +56,8 @@ def interpreter_component(cache: Path) -> Path:
     """The shared interpreter's component file, built first if it is not in the cache (about 10 s)."""
     out = interpreter_path(cache)
     if not out.is_file():
-        run_componentize(APP_MODULE, [GUEST_DIR, sdk_dir().parent], out, "the shared Python interpreter")
+        label = "the shared Python interpreter"
+        run_componentize(APP_MODULE, [GUEST_DIR, sdk_dir().parent], out, label, immortal.immortalize)
     return out
 
 

@@ -9,7 +9,9 @@ from the read-only copy the host grants at ``/python``, the folder it was at dur
 import gc
 import importlib
 import pkgutil
+import struct
 import sys
+import types
 
 import actor  # noqa: F401  (the exported resource)
 
@@ -61,6 +63,53 @@ def _fill_heap_holes() -> list[bytes]:
 # out of the shared copy-on-write image) the whole heap of every instance the first time an actor
 # allocates, costing each isolated actor megabytes and milliseconds. The holes are filled after the last
 # collection, which frees more.
+def _snapshot_objects() -> list[object]:
+    """Every live object of the snapshot that is not immortal yet: what the collector tracks, what those
+    objects refer to, and the names, constants and tables of code objects (which it does not traverse).
+    Frames and generators are left out: they belong to code that is running now."""
+    gc.collect()  # what remains is reachable
+    kept: list[object] = []
+    seen = bytearray(1 << 20)  # one bit per 8 bytes of address (an object takes at least 8); grows
+    skip = (types.FrameType, types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType)
+    todo = gc.get_objects()
+    while todo:
+        item = todo.pop()
+        slot = id(item) >> 3
+        if slot >> 3 >= len(seen):
+            seen.extend(bytes((slot >> 3) + 1 - len(seen)))
+        if seen[slot >> 3] & 1 << (slot & 7) or isinstance(item, skip):
+            continue
+        seen[slot >> 3] |= 1 << (slot & 7)
+        if not sys._is_immortal(item):
+            kept.append(item)
+        todo.extend(gc.get_referents(item))
+        if isinstance(item, types.CodeType):
+            todo.extend((item.co_consts, item.co_names, item.co_filename, item.co_name, item.co_qualname))
+            todo.extend((item.co_linetable, item.co_exceptiontable, *item.co_varnames, *item.co_cellvars))
+            todo.extend(item.co_freevars)
+    seen[:] = bytes(len(seen))  # leave zeros, not a map of the heap, in the snapshot's free memory
+    return kept
+
+
+def _immortal_table(objects: list[object]) -> bytes:
+    """Where the host finds ``objects`` (:mod:`wasmind_nb.build.immortal`): a marker, then as ``u32`` the
+    address of the list, its length, the sum of its items' addresses (modulo 2**32), the count to write
+    and the least count that is immortal (CPython 3.14 on a 32-bit target)."""
+    if sys.version_info[:2] != (3, 14) or sys.maxsize != 2**31 - 1:
+        raise RuntimeError(f"immortal snapshot: CPython {sys.version_info[:2]} is not supported")
+    marker = b"\0wasmind-nb" + b":immortal-table\0"  # built here, so the marker is whole only in the table
+    total = sum(map(id, objects)) & 0xFFFFFFFF
+    return marker + struct.pack("<5I", id(objects), len(objects), total, 5 << 28, 1 << 30)
+
+
+# An object's reference count is written every time code uses it, and each write copies the page the
+# object is on out of the shared copy-on-write image into the instance: executing an actor's module and
+# constructing it touch thousands of the snapshot's objects, scattered over hundreds of pages. Immortal
+# objects (PEP 683) are never written. CPython makes only its static objects immortal, so the host makes
+# every object of _KEEP immortal in the built component; they live as long as the instance does in any
+# case, and _KEEP holds them so that none is freed before the snapshot. It must not change after this.
+_KEEP = _snapshot_objects()
+_IMMORTAL_TABLE = _immortal_table(_KEEP)
 gc.collect()
 _HOLES = _fill_heap_holes()
 gc.freeze()
