@@ -68,7 +68,8 @@ def memory_segments(
     kept = struct.pack("<4I", 1, 0x40, len(objects), ITEMS)
     items = struct.pack(f"<{len(objects)}I", *objects)
     segments = [(TABLE, table), (LIST, kept), (ITEMS, items)]
-    return segments + [(at, struct.pack("<II", count, 0x40)) for at, count in zip(objects, counts)]
+    heads = [struct.pack("<II", count, 0x40) for count in counts]
+    return segments + list(zip(objects, heads, strict=True))
 
 
 def counts_in(path: Path, addresses: list[int]) -> list[int]:
@@ -102,6 +103,18 @@ def test_an_object_immortal_already_keeps_its_count(tmp_path) -> None:
     path = write(tmp_path, component(core_module(memory_segments(counts=[3, static, 9]))))
     immortalize(path)
     assert counts_in(path, OBJECTS) == [IMMORTAL, static, IMMORTAL]
+
+
+def test_bytes_that_only_look_like_the_marker_are_passed_over(tmp_path) -> None:
+    """The marker can also sit elsewhere in the heap (in a copy of the code's constants, say)."""
+    decoy = TABLE_MARKER + struct.pack("<5I", 0x900, 7, 0, IMMORTAL, MINIMUM)
+    segments = memory_segments()
+    table_at, table = segments[0]
+    segments[0] = (table_at - len(decoy) - len(TABLE_MARKER), decoy + TABLE_MARKER + table)
+    segments.insert(0, (0x10, TABLE_MARKER))  # a marker at a segment's very end, nothing after it
+    path = write(tmp_path, component(core_module(segments)))
+    assert immortalize(path) == 3
+    assert counts_in(path, OBJECTS) == [IMMORTAL] * 3
 
 
 def test_the_table_is_found_in_the_module_with_the_memory_image_even_when_nested(tmp_path) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from wasmind_nb.errors import BuildError
 
-#: The guest's table starts with this marker (the guest assembles it from two halves at run time).
+#: The guest's table starts with this marker (which the guest's code holds only in two parts).
 TABLE_MARKER = b"\0wasmind-nb:immortal-table\0"
 _CORE_MODULE, _COMPONENT, _DATA = 1, 4, 11
 
@@ -77,26 +77,35 @@ def main_module_segments(data: bytes) -> list[Segment]:
 
 def _find_table(data: bytes, segments: list[Segment], component: Path) -> Table:
     """The addresses the guest's table points at: the items of its list (a list object on a 32-bit
-    target: reference count, type, length, pointer to the items), checked against its length and sum."""
+    target: reference count, type, length, pointer to the items), checked against its length and sum.
+    Bytes that only look like the marker are passed over."""
     for segment in segments:
-        at = data.find(TABLE_MARKER, segment.file_offset, segment.file_offset + segment.size)
-        if at == -1:
-            continue
-        keep, count, total, immortal, minimum = struct.unpack_from("<5I", data, at + len(TABLE_MARKER))
-        header = _file_offset(segments, keep + 8)
-        if header is None or struct.unpack_from("<I", data, header)[0] != count:
-            continue
-        items = _file_offset(segments, struct.unpack_from("<I", data, header + 4)[0])
-        if items is None or items + 4 * count > len(data):
-            continue
-        addresses = list(struct.unpack_from(f"<{count}I", data, items))
-        if sum(addresses) & 0xFFFFFFFF == total and minimum <= immortal:
-            return Table(addresses, immortal, minimum)
+        end = segment.file_offset + segment.size
+        at = segment.file_offset - 1
+        while (at := data.find(TABLE_MARKER, at + 1, end)) != -1:
+            fields = at + len(TABLE_MARKER)
+            if fields + 20 > end:
+                continue
+            keep, count, total, immortal, minimum = struct.unpack_from("<5I", data, fields)
+            header = _file_span(segments, keep + 8, 8)
+            if header is None or struct.unpack_from("<I", data, header)[0] != count:
+                continue
+            items = _file_span(segments, struct.unpack_from("<I", data, header + 4)[0], 4 * count)
+            if items is None:
+                continue
+            addresses = list(struct.unpack_from(f"<{count}I", data, items))
+            if sum(addresses) & 0xFFFFFFFF == total and minimum <= immortal:
+                return Table(addresses, immortal, minimum)
     raise BuildError(f"{component}: no intact immortal table in the interpreter's memory image")
 
 
 def _file_offset(segments: list[Segment], address: int) -> int | None:
     """Where the 4 bytes at ``address`` are in the file, if one segment holds them all."""
+    return _file_span(segments, address, 4)
+
+
+def _file_span(segments: list[Segment], address: int, size: int) -> int | None:
+    """Where the ``size`` bytes at ``address`` start in the file, if one segment holds them all."""
     low, high = 0, len(segments)
     while low < high:  # the last segment that starts at or before the address
         middle = (low + high) // 2
@@ -107,7 +116,7 @@ def _file_offset(segments: list[Segment], address: int) -> int | None:
     if low == 0:
         return None
     segment = segments[low - 1]
-    if address + 4 > segment.address + segment.size:
+    if address + size > segment.address + segment.size:
         return None
     return segment.file_offset + address - segment.address
 

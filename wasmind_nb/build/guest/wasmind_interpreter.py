@@ -59,10 +59,6 @@ def _fill_heap_holes() -> list[bytes]:
     return kept
 
 
-# Keep the snapshot's objects out of the collector's way: a collection would otherwise walk (and so copy
-# out of the shared copy-on-write image) the whole heap of every instance the first time an actor
-# allocates, costing each isolated actor megabytes and milliseconds. The holes are filled after the last
-# collection, which frees more.
 def _snapshot_objects() -> list[object]:
     """Every live object of the snapshot that is not immortal yet: what the collector tracks, what those
     objects refer to, and the names, constants and tables of code objects (which it does not traverse).
@@ -97,7 +93,7 @@ def _immortal_table(objects: list[object]) -> bytes:
     and the least count that is immortal (CPython 3.14 on a 32-bit target)."""
     if sys.version_info[:2] != (3, 14) or sys.maxsize != 2**31 - 1:
         raise RuntimeError(f"immortal snapshot: CPython {sys.version_info[:2]} is not supported")
-    marker = b"\0wasmind-nb" + b":immortal-table\0"  # built here, so the marker is whole only in the table
+    marker = bytes(1) + b"wasmind-nb:immortal-table\0"  # whole only here, not among the code's constants
     total = sum(map(id, objects)) & 0xFFFFFFFF
     return marker + struct.pack("<5I", id(objects), len(objects), total, 5 << 28, 1 << 30)
 
@@ -110,6 +106,11 @@ def _immortal_table(objects: list[object]) -> bytes:
 # case, and _KEEP holds them so that none is freed before the snapshot. It must not change after this.
 _KEEP = _snapshot_objects()
 _IMMORTAL_TABLE = _immortal_table(_KEEP)
+
+# Keep the snapshot's objects out of the collector's way: a collection would otherwise walk (and so copy
+# out of the shared copy-on-write image) the whole heap of every instance the first time an actor
+# allocates, costing each isolated actor megabytes and milliseconds. The holes are filled after the last
+# collection, which frees more.
 gc.collect()
 _HOLES = _fill_heap_holes()
 gc.freeze()
