@@ -53,6 +53,21 @@ def pss_bytes() -> int:
     raise RuntimeError("no Pss in /proc/self/smaps_rollup")
 
 
+def snapshot_copied_bytes() -> int:
+    """Private memory in the mappings of components' memory images: the pages instances copied out of a
+    shared snapshot (wasmtime maps the image copy-on-write from the compiled file or a memfd)."""
+    total = 0
+    counting = False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split()
+        if "-" in fields[0] and len(fields) >= 5:  # a mapping's header line
+            path = fields[5] if len(fields) > 5 else ""
+            counting = fields[1] == "rw-p" and (path.endswith(".cwasm") or "wasm-memory-image" in path)
+        elif counting and fields[0] == "Private_Dirty:":
+            total += int(fields[1]) * 1024
+    return total
+
+
 @contextmanager
 def timed() -> Iterator[list[float]]:
     """``with timed() as t: ...`` then ``t[0]`` is the elapsed seconds."""
