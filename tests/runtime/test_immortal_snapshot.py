@@ -61,7 +61,8 @@ def memory_segments(
     objects: list[int] = OBJECTS, counts: list[int] | None = None, total: int | None = None
 ) -> list[tuple[int, bytes]]:
     """The guest's layout: the table, the kept list (count, type, length, items), its items, the objects
-    (a reference count, then a type)."""
+    (a reference count, then a type). Like a real build, a segment leaves out its trailing zeros (here
+    the high bytes of the last item's address, and of the table's last field)."""
     counts = counts or [3] * len(objects)
     total = sum(objects) if total is None else total
     table = TABLE_MARKER + struct.pack("<5I", LIST, len(objects), total, IMMORTAL, MINIMUM)
@@ -69,7 +70,8 @@ def memory_segments(
     items = struct.pack(f"<{len(objects)}I", *objects)
     segments = [(TABLE, table), (LIST, kept), (ITEMS, items)]
     heads = [struct.pack("<II", count, 0x40) for count in counts]
-    return segments + list(zip(objects, heads, strict=True))
+    segments += list(zip(objects, heads, strict=True))
+    return [(at, body.rstrip(b"\0")) for at, body in segments]  # as built: no zeros at a segment's end
 
 
 def counts_in(path: Path, addresses: list[int]) -> list[int]:

@@ -83,42 +83,52 @@ def _find_table(data: bytes, segments: list[Segment], component: Path) -> Table:
         end = segment.file_offset + segment.size
         at = segment.file_offset - 1
         while (at := data.find(TABLE_MARKER, at + 1, end)) != -1:
-            fields = at + len(TABLE_MARKER)
-            if fields + 20 > end:
+            address = segment.address + at - segment.file_offset + len(TABLE_MARKER)
+            keep, count, total, immortal, minimum = struct.unpack("<5I", _read(data, segments, address, 20))
+            length, items = struct.unpack("<II", _read(data, segments, keep + 8, 8))
+            if length != count or not 0 < count <= len(data) // 4 or not 0 < minimum <= immortal:
                 continue
-            keep, count, total, immortal, minimum = struct.unpack_from("<5I", data, fields)
-            header = _file_span(segments, keep + 8, 8)
-            if header is None or struct.unpack_from("<I", data, header)[0] != count:
-                continue
-            items = _file_span(segments, struct.unpack_from("<I", data, header + 4)[0], 4 * count)
-            if items is None:
-                continue
-            addresses = list(struct.unpack_from(f"<{count}I", data, items))
-            if sum(addresses) & 0xFFFFFFFF == total and minimum <= immortal:
+            addresses = list(struct.unpack(f"<{count}I", _read(data, segments, items, 4 * count)))
+            if sum(addresses) & 0xFFFFFFFF == total:
                 return Table(addresses, immortal, minimum)
     raise BuildError(f"{component}: no intact immortal table in the interpreter's memory image")
 
 
+def _read(data: bytes, segments: list[Segment], address: int, size: int) -> bytes:
+    """The ``size`` bytes of the memory image at ``address``: what the segments hold, zero elsewhere
+    (a segment leaves out the zeros at its ends)."""
+    out = bytearray(size)
+    for segment in segments[max(_last_at_or_before(segments, address), 0) :]:
+        if segment.address >= address + size:
+            break
+        start, stop = max(address, segment.address), min(address + size, segment.address + segment.size)
+        if start < stop:
+            offset = segment.file_offset + start - segment.address
+            out[start - address : stop - address] = data[offset : offset + stop - start]
+    return bytes(out)
+
+
 def _file_offset(segments: list[Segment], address: int) -> int | None:
     """Where the 4 bytes at ``address`` are in the file, if one segment holds them all."""
-    return _file_span(segments, address, 4)
+    index = _last_at_or_before(segments, address)
+    if index < 0:
+        return None
+    segment = segments[index]
+    if address + 4 > segment.address + segment.size:
+        return None
+    return segment.file_offset + address - segment.address
 
 
-def _file_span(segments: list[Segment], address: int, size: int) -> int | None:
-    """Where the ``size`` bytes at ``address`` start in the file, if one segment holds them all."""
+def _last_at_or_before(segments: list[Segment], address: int) -> int:
+    """The index of the last segment that starts at or before ``address``; -1 if none does."""
     low, high = 0, len(segments)
-    while low < high:  # the last segment that starts at or before the address
+    while low < high:
         middle = (low + high) // 2
         if segments[middle].address <= address:
             low = middle + 1
         else:
             high = middle
-    if low == 0:
-        return None
-    segment = segments[low - 1]
-    if address + size > segment.address + segment.size:
-        return None
-    return segment.file_offset + address - segment.address
+    return low - 1
 
 
 def _core_modules(data: bytes, start: int, end: int) -> list[tuple[int, int]]:
