@@ -224,11 +224,23 @@ class _Prepared:
         pass
 
 
+_preparing: bool | None = None  # whether this instance runs the prepare pass, looked up once per instance
+
+
+def _is_prepare_pass() -> bool:
+    """Whether the host granted ``/.wasmind/prepare``; asked once (a pooled instance constructs thousands
+    of actors, and each look is a host call)."""
+    global _preparing
+    if _preparing is None:
+        _preparing = os.path.isdir(PREPARE_ROOT)
+    return _preparing
+
+
 class Actor:
     """Stands in for the actor's own class: constructing it constructs that class instead."""
 
     def __new__(cls, scope: str, config: str) -> Any:
-        if os.path.isdir(PREPARE_ROOT):
+        if _is_prepare_pass():
             _prepare()
             return _Prepared()
         bundle, config = _split_boot(config)
