@@ -53,6 +53,16 @@ def pss_bytes() -> int:
     raise RuntimeError("no Pss in /proc/self/smaps_rollup")
 
 
+def system_used_bytes() -> int:
+    """Memory the whole machine has in use (``MemTotal - MemAvailable``): a shared page counts once, as
+    ``free`` shows it. Other processes move it too: compare on a quiet machine."""
+    fields = {}
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        name, _, value = line.partition(":")
+        fields[name] = int(value.split()[0]) * 1024
+    return fields["MemTotal"] - fields["MemAvailable"]
+
+
 def snapshot_copied_bytes() -> int:
     """Private memory in the mappings of components' memory images: the pages instances copied out of a
     shared snapshot (wasmtime maps the image copy-on-write from the compiled file or a memfd)."""
