@@ -53,8 +53,8 @@ def immortalize(component: Path) -> int:
     table = _find_table(data, segments, component)
     for address in table.addresses:
         offset = _file_offset(segments, address)
-        count = struct.unpack_from("<I", data, offset)[0] if offset is not None else 0
-        if count == 0 or offset is None:
+        count = 0 if offset is None else struct.unpack_from("<I", data, offset)[0]
+        if count == 0:
             raise BuildError(
                 f"{component}: the immortal table lists {address:#x}, which holds no reference count"
             )
