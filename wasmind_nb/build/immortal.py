@@ -182,6 +182,15 @@ def _sections(data: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
 
 
 def _uleb(data: bytes, at: int) -> tuple[int, int]:
+    return _leb(data, at, signed=False)
+
+
+def _sleb(data: bytes, at: int) -> tuple[int, int]:
+    return _leb(data, at, signed=True)
+
+
+def _leb(data: bytes, at: int, signed: bool) -> tuple[int, int]:
+    """The LEB128 number at ``data[at]`` and where the next field starts."""
     value = shift = 0
     while True:
         byte = data[at]
@@ -189,17 +198,6 @@ def _uleb(data: bytes, at: int) -> tuple[int, int]:
         value |= (byte & 0x7F) << shift
         shift += 7
         if byte < 0x80:
-            return value, at
-
-
-def _sleb(data: bytes, at: int) -> tuple[int, int]:
-    value, shift = 0, 0
-    while True:
-        byte = data[at]
-        at += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            if byte & 0x40:
+            if signed and byte & 0x40:
                 value -= 1 << shift
             return value, at
